@@ -1,0 +1,88 @@
+/// The compute boundary: every kernel that touches tensor memory goes through a backend.
+///
+/// Ops in `Ops/` and `Tensor/` do shape logic and record pullbacks; they never loop over elements
+/// themselves. A different device (a GPU backend) implements this protocol; layers, losses and
+/// optimizers do not change. Shapes and strides are in elements.
+public protocol Backend: AnyObject, Sendable {
+    /// A short name, e.g. "cpu (oneDNN 2.6, AVX-512)".
+    var name: String { get }
+
+    /// C = α·op(A)·op(B) + β·C for row-major matrices; op transposes when asked. The one GEMM entry
+    /// point of the system. Offsets are in elements from each storage's start.
+    func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: TensorStorage, aOffset: Int, lda: Int, b: TensorStorage, bOffset: Int, ldb: Int,
+        beta: Float, c: TensorStorage, cOffset: Int, ldc: Int)
+
+    func fill(_ storage: TensorStorage, value: Float, count: Int)
+    /// y (=|+=) α·x.
+    func scale(_ x: TensorStorage, by alpha: Float, into y: TensorStorage, count: Int, accumulate: Bool)
+    func unary(_ op: UnaryOperation, _ x: TensorStorage, into y: TensorStorage, count: Int)
+    /// dx (=|+=) dy · op′(x), with y = op(x) available.
+    func unaryBackward(
+        _ op: UnaryOperation, x: TensorStorage, y: TensorStorage, dy: TensorStorage, into dx: TensorStorage,
+        count: Int, accumulate: Bool)
+    /// out = op(a, b) over `shape`, reading a and b through strides (0 on broadcast axes).
+    func binary(
+        _ op: BinaryOperation, shape: [Int], _ a: TensorStorage, strides aStrides: [Int], _ b: TensorStorage,
+        strides bStrides: [Int], into out: TensorStorage)
+    /// dst (=|+=) src over `shape` with arbitrary strides; destination stride 0 sums (reduction).
+    func copy(
+        shape: [Int], from src: TensorStorage, offset srcOffset: Int, strides srcStrides: [Int],
+        into dst: TensorStorage, offset dstOffset: Int, strides dstStrides: [Int], accumulate: Bool)
+    /// dst = max over axes where dst stride is 0; dst must start at -∞.
+    func maxReduce(shape: [Int], from src: TensorStorage, into dst: TensorStorage, strides dstStrides: [Int])
+    /// Index of the maximum along the middle axis of [outer, axis, inner].
+    func argmax(outer: Int, axis: Int, inner: Int, _ src: TensorStorage, into dst: TensorStorage)
+    /// dst[o, j, :] = src[o, indices[j], :].
+    func gather(outer: Int, axis: Int, inner: Int, _ src: TensorStorage, indices: [Int], into dst: TensorStorage)
+    /// dst[o, indices[j], :] += src[o, j, :].
+    func scatterAdd(
+        outer: Int, axis: Int, inner: Int, _ src: TensorStorage, indices: [Int], into dst: TensorStorage,
+        accumulate: Bool)
+    func logSoftmax(rows: Int, classes: Int, _ x: TensorStorage, into y: TensorStorage)
+    func logSoftmaxBackward(
+        rows: Int, classes: Int, y: TensorStorage, dy: TensorStorage, into dx: TensorStorage, accumulate: Bool)
+    /// Mean cross-entropy of softmax(logits) against integer labels; writes softmax(logits) to
+    /// `probabilities`. Returns the first row with an invalid label, if any.
+    func softmaxCrossEntropy(
+        rows: Int, classes: Int, logits: TensorStorage, labels: TensorStorage, probabilities: TensorStorage,
+        loss: TensorStorage) -> Int?
+    func softmaxCrossEntropyBackward(
+        rows: Int, classes: Int, probabilities: TensorStorage, labels: TensorStorage, scale: Float,
+        into dx: TensorStorage, accumulate: Bool)
+    /// Sum of the first `count` elements, accumulated in double precision.
+    func sum(_ x: TensorStorage, count: Int) -> Double
+
+    /// SGD with momentum over a flat buffer (see `SGD`).
+    func sgdUpdate(
+        parameters: TensorStorage, gradients: TensorStorage, velocity: TensorStorage, count: Int,
+        learningRate: Float, momentum: Float, nesterov: Bool)
+    /// Adam over a flat buffer (see `Adam`).
+    func adamUpdate(
+        parameters: TensorStorage, gradients: TensorStorage, firstMoment: TensorStorage,
+        secondMoment: TensorStorage, count: Int, learningRate: Float, beta1: Float, beta2: Float,
+        epsilon: Float, biasCorrection1: Float, biasCorrection2: Float)
+}
+
+/// The backend registry.
+public enum Backends {
+    /// The backend all tensor operations use; the CPU backend unless replaced before any tensor work.
+    nonisolated(unsafe) public static var current: any Backend = CPUBackend()
+}
+
+/// Elementwise functions of one argument; `a` and `b` are the op's scalar parameters.
+public enum UnaryOperation: Sendable, Equatable {
+    case negate, exp, log, squareRoot, absolute, square
+    case relu, sigmoid, tanh, softplus
+    case leakyRelu(slope: Float)
+    case elu(alpha: Float)
+    case clamp(lower: Float, upper: Float)
+    case power(Float)
+    case affine(scale: Float, shift: Float)
+}
+
+/// Elementwise functions of two broadcast arguments.
+public enum BinaryOperation: Sendable, Equatable {
+    case add, subtract, multiply, divide, maximum, minimum, power, equal, greater
+}

@@ -1,0 +1,18 @@
+/// A maxout unit layer (Goodfellow et al. 2013): `units` outputs, each the maximum of `pieces`
+/// affine functions of the input.
+///
+/// Shapes: [..., inputSize] → [..., units]; `weight` is [inputSize, units·pieces].
+public final class Maxout: Layer {
+    /// The affine map producing units·pieces values.
+    public let linear: Dense
+    /// Affine pieces per unit.
+    public let pieces: Int
+
+    public init(_ inputSize: Int, units: Int, pieces: Int, weightInitializer: Initializer = .glorotUniform) {
+        precondition(units > 0 && pieces > 0, "Maxout: units and pieces must be positive, got \(units) and \(pieces)")
+        linear = Dense(inputSize, units * pieces, weightInitializer: weightInitializer)
+        self.pieces = pieces
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor { linear(input).maxout(pieces: pieces) }
+}

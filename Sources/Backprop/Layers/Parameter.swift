@@ -1,0 +1,49 @@
+/// A trainable tensor owned by a layer. Declared as `let` in a layer; optimizers and checkpoints
+/// find parameters by reflection and name them by path (`layers.0.weight`), so none can be
+/// forgotten in a hand-written list.
+public final class Parameter {
+    let accumulator: GradientAccumulator
+    private var storage: TensorStorage
+    /// Whether optimizers update it and gradients flow to it (false freezes it, e.g. for
+    /// transfer learning).
+    public var isTrainable: Bool
+
+    /// The current value; operations on it are recorded when the parameter is trainable.
+    public var value: Tensor {
+        Tensor(shape: accumulator.shape, storage: storage, node: isTrainable ? node : nil)
+    }
+    private let node: TapeNode
+
+    /// The accumulated gradient (zeros until a backward pass reaches this parameter).
+    public var gradient: Tensor { accumulator.currentGradient }
+    /// Extent of each axis.
+    public var shape: Shape { accumulator.shape }
+    /// Number of scalars.
+    public var elementCount: Int { accumulator.shape.elementCount }
+
+    /// Creates a parameter holding a copy of `initialValue`.
+    public init(_ initialValue: Tensor, isTrainable: Bool = true) {
+        accumulator = GradientAccumulator(shape: initialValue.shape)
+        storage = initialValue.copy().storage
+        node = TapeNode(leaf: accumulator)
+        self.isTrainable = isTrainable
+    }
+
+    /// Overwrites the value with `newValue` (same shape).
+    public func assign(_ newValue: Tensor) {
+        precondition(newValue.shape == shape, "Parameter.assign: value of shape \(newValue.shape) for a parameter of shape \(shape)")
+        storage.pointer.update(from: newValue.storage.pointer, count: elementCount)
+    }
+
+    /// Moves value and gradient into views of flat buffers (keeping the current value), so an
+    /// optimizer updates all parameters in one pass and an allreduce can sum all gradients at once.
+    func rebind(value: TensorStorage, gradient: TensorStorage) {
+        value.pointer.update(from: storage.pointer, count: elementCount)
+        if !accumulator.isZero { gradient.pointer.update(from: accumulator.storage.pointer, count: elementCount) }
+        storage = value
+        accumulator.storage = gradient
+    }
+
+    /// Marks the gradient as zero (lazily: no memory is written).
+    public func zeroGradient() { accumulator.markZero() }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+extension Model {
+    /// A Keras-style table: each layer, its output shape and parameter count, then the totals.
+    ///
+    /// Output shapes come from running one zero sample through the network (no tape), so they are
+    /// exactly what training will see.
+    public func summary() -> String {
+        let layers: [any Layer] = (network as? Sequential)?.layers ?? [network]
+        var rows: [(String, String, Int)] = []
+        var counts: [String: Int] = [:]
+        withoutGradient {
+            var x = Tensor.zeros(Shape([1] + inputShape.dimensions))
+            for layer in layers {
+                x = layer(x)
+                let base = layer.typeName.prefix(1).lowercased() + layer.typeName.dropFirst()
+                let index = counts[base, default: 0]
+                counts[base] = index + 1
+                let name = index == 0 ? base : "\(base)_\(index)"
+                let shape = "(None, " + x.shape.dimensions.dropFirst().map(String.init).joined(separator: ", ") + ")"
+                rows.append(("\(name) (\(layer.typeName))", shape, layer.parameterCount))
+            }
+        }
+        let trainable = network.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount }
+        let total = network.parameterCount
+        let widths = (max(28, rows.map(\.0.count).max() ?? 0) + 2, max(22, rows.map(\.1.count).max() ?? 0) + 2, 14)
+        func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+            let space = String(repeating: " ", count: max(0, width - text.count))
+            return right ? space + text : text + space
+        }
+        let rule = String(repeating: "─", count: widths.0 + widths.1 + widths.2)
+        var lines = ["Model: \"\(network.typeName.lowercased())\"", rule,
+                     pad("Layer (type)", widths.0) + pad("Output Shape", widths.1) + pad("Param #", widths.2, right: true), rule]
+        for row in rows {
+            lines.append(pad(row.0, widths.0) + pad(row.1, widths.1) + pad(grouped(row.2), widths.2, right: true))
+        }
+        lines += [rule,
+                  "Total params: \(grouped(total)) (\(megabytes(total)))",
+                  "Trainable params: \(grouped(trainable)) (\(megabytes(trainable)))",
+                  "Non-trainable params: \(grouped(total - trainable)) (\(megabytes(total - trainable)))"]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// 535818 → "535,818".
+func grouped(_ value: Int) -> String {
+    let digits = String(value)
+    var result = ""
+    for (i, character) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { result.append(",") }
+        result.append(character)
+    }
+    return result
+}
+
+private func megabytes(_ parameters: Int) -> String {
+    let bytes = Double(parameters * 4)
+    if bytes >= 1024 * 1024 { return String(format: "%.2f MB", bytes / 1024 / 1024) }
+    if bytes >= 1024 { return String(format: "%.2f KB", bytes / 1024) }
+    return "\(Int(bytes)) B"
+}

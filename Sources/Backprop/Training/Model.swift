@@ -1,0 +1,118 @@
+/// A network with a fixed per-sample input shape, trained Keras-style.
+///
+/// ```swift
+/// seedGlobalRandom(42)
+/// let model = Model(inputShape: [28, 28, 1]) {
+///     Flatten()
+///     Dense(784, 512, activation: .relu)
+///     Dense(512, 10)
+/// }
+/// model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+/// let history = model.fit(trainImages, trainLabels, batchSize: 128, epochs: 10, validationSplit: 0.1)
+/// let test = model.evaluate(testImages, testLabels)   // test["accuracy"]
+/// ```
+public final class Model {
+    /// The layers.
+    public let network: any Layer
+    /// Shape of one sample (without the batch axis).
+    public let inputShape: Shape
+    /// Set by ``compile(optimizer:loss:metrics:)``.
+    public private(set) var optimizer: Optimizer?
+    /// Set by ``compile(optimizer:loss:metrics:)``.
+    public private(set) var loss: (any Loss)?
+    /// Set by ``compile(optimizer:loss:metrics:)``.
+    public private(set) var metrics: [any Metric] = []
+
+    public init(inputShape: Shape, _ network: any Layer) {
+        self.inputShape = inputShape
+        self.network = network
+    }
+
+    public convenience init(inputShape: Shape, @LayerBuilder _ layers: () -> [any Layer]) {
+        self.init(inputShape: inputShape, Sequential(layers()))
+    }
+
+    /// Applies the network to a batch [N, inputShape…].
+    public func callAsFunction(_ input: Tensor) -> Tensor { network(input) }
+
+    /// Every parameter with its path.
+    public var namedParameters: [(name: String, parameter: Parameter)] { network.namedParameters }
+
+    /// Chooses how to train: binds the optimizer to the trainable parameters (moving them into
+    /// flat buffers) and sets the loss and the metrics reported during `fit` and `evaluate`.
+    public func compile(optimizer: Optimizer, loss: any Loss, metrics: [any Metric] = []) {
+        optimizer.bind(network.parameters)
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+    }
+
+    /// Trains for `epochs` passes over (x, y) in minibatches.
+    ///
+    /// - Parameters:
+    ///   - x: inputs [N, inputShape…].
+    ///   - y: targets [N] (class labels) or [N, …].
+    ///   - batchSize: samples per step; the last batch of an epoch may be smaller.
+    ///   - validationSplit: fraction of the samples, taken from the end before shuffling (as in
+    ///     Keras), held out and evaluated after each epoch.
+    ///   - validationData: explicit validation inputs and targets (overrides the split).
+    ///   - shuffle: draw a new sample order every epoch.
+    ///   - seed: fixes the shuffling order.
+    ///   - callbacks: hooks run during training, after the built-in progress display.
+    ///   - verbose: show the Keras-style progress line.
+    /// - Returns: per-epoch training and validation figures.
+    @discardableResult
+    public func fit(
+        _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, validationSplit: Double = 0,
+        validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, seed: UInt64 = 0,
+        callbacks: [any Callback] = [], verbose: Bool = true
+    ) -> History {
+        guard let optimizer, let loss else { preconditionFailure("fit: call compile(optimizer:loss:metrics:) first") }
+        checkBatch(x, y, "fit")
+        precondition(batchSize > 0 && epochs >= 0, "fit: batchSize must be > 0 and epochs ≥ 0, got \(batchSize) and \(epochs)")
+        precondition(validationSplit >= 0 && validationSplit < 1, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
+        var training = (x: x, y: y)
+        var validation = validationData
+        if validation == nil && validationSplit > 0 {
+            let count = x.shape[0]
+            let held = Int((Double(count) * validationSplit).rounded())
+            precondition(held > 0 && held < count, "fit: validationSplit \(validationSplit) of \(count) samples leaves an empty split")
+            training = (x.slice([0..<(count - held)]), y.slice([0..<(count - held)]))
+            validation = (x.slice([(count - held)..<count]), y.slice([(count - held)..<count]))
+        }
+        if let validation { checkBatch(validation.x, validation.y, "fit (validation data)") }
+        var trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
+        return trainer.fit(
+            training, validation: validation, batchSize: batchSize, epochs: epochs, shuffle: shuffle,
+            generator: RandomGenerator(seed: seed), callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
+    }
+
+    /// Loss and metrics on (x, y), without training (inference mode, no tape).
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 256) -> Logs {
+        guard let loss else { preconditionFailure("evaluate: call compile(optimizer:loss:metrics:) first") }
+        checkBatch(x, y, "evaluate")
+        return Trainer.evaluate(network, loss: loss, metrics: metrics, x: x, y: y, batchSize: batchSize)
+    }
+
+    /// The network's outputs for x, computed in batches (inference mode, no tape).
+    public func predict(_ x: Tensor, batchSize: Int = 256) -> Tensor {
+        checkInput(x, "predict")
+        let count = x.shape[0]
+        let outputs = withoutGradient {
+            stride(from: 0, to: count, by: batchSize).map { start in
+                network(x.slice([start..<min(start + batchSize, count)]))
+            }
+        }
+        return outputs.isEmpty ? network(x) : Tensor.concatenate(outputs)
+    }
+
+    private func checkInput(_ x: Tensor, _ operation: String) {
+        precondition(x.rank == inputShape.rank + 1 && Array(x.shape.dimensions.dropFirst()) == inputShape.dimensions,
+                     "\(operation): inputs of shape \(x.shape) do not match the model's input shape [N] + \(inputShape)")
+    }
+
+    private func checkBatch(_ x: Tensor, _ y: Tensor, _ operation: String) {
+        checkInput(x, operation)
+        precondition(y.rank >= 1 && y.shape[0] == x.shape[0], "\(operation): \(x.shape[0]) inputs but targets of shape \(y.shape)")
+    }
+}

@@ -1,0 +1,2 @@
+import BackpropCommands
+BackpropCommand.main()

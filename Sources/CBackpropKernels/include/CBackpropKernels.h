@@ -1,0 +1,114 @@
+// Private C kernels for Backprop's CPU backend: loops Swift will not vectorize (restrict pointers,
+// branch-free selects, math without errno). Implementation detail, no public API; every name is
+// prefixed `bp_`. Shapes and strides are in elements; rank is at most BP_MAX_RANK.
+#ifndef CBACKPROP_KERNELS_H
+#define CBACKPROP_KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define BP_MAX_RANK 8
+
+// MARK: - Runtime
+
+/// Sets flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR; no-op elsewhere).
+void bp_enable_flush_denormals(void);
+/// Whether flush-to-zero is set on the calling thread.
+int bp_flush_denormals_enabled(void);
+/// Number of threads parallel kernels use (those of the OpenMP runtime oneDNN uses).
+int bp_thread_count(void);
+
+// MARK: - Elementwise
+
+typedef enum {
+    BP_UNARY_NEG = 0,
+    BP_UNARY_EXP,
+    BP_UNARY_LOG,
+    BP_UNARY_SQRT,
+    BP_UNARY_ABS,
+    BP_UNARY_SQUARE,
+    BP_UNARY_RELU,
+    BP_UNARY_SIGMOID,
+    BP_UNARY_TANH,
+    BP_UNARY_LEAKY_RELU, // a = negative slope
+    BP_UNARY_ELU,        // a = alpha
+    BP_UNARY_CLAMP,      // a = lower bound, b = upper bound
+    BP_UNARY_POW,        // a = exponent
+    BP_UNARY_SOFTPLUS,
+    BP_UNARY_AFFINE,     // a * x + b
+} bp_unary_op;
+
+/// y[i] = op(x[i]).
+void bp_unary(bp_unary_op op, int64_t n, const float *x, float *y, float a, float b);
+/// dx[i] (=|+=) dy[i] * op'(x[i]), using the saved forward output y where that is cheaper.
+void bp_unary_backward(bp_unary_op op, int64_t n, const float *x, const float *y, const float *dy,
+                       float *dx, int accumulate, float a, float b);
+
+typedef enum {
+    BP_BINARY_ADD = 0,
+    BP_BINARY_SUB,
+    BP_BINARY_MUL,
+    BP_BINARY_DIV,
+    BP_BINARY_MAX,
+    BP_BINARY_MIN,
+    BP_BINARY_POW,
+    BP_BINARY_EQUAL,   // 1 where a == b, else 0
+    BP_BINARY_GREATER, // 1 where a > b, else 0
+} bp_binary_op;
+
+/// out = op(a, b) over `shape`, with a and b read through strides (0 on broadcast axes) and out
+/// contiguous.
+void bp_binary(bp_binary_op op, int rank, const int64_t *shape, const float *a, const int64_t *a_strides,
+               const float *b, const int64_t *b_strides, float *out);
+
+/// out[i] = value.
+void bp_fill(int64_t n, float value, float *out);
+/// y[i] (=|+=) alpha * x[i].
+void bp_scale(int64_t n, float alpha, const float *x, float *y, int accumulate);
+
+// MARK: - Copies and reductions
+
+/// dst (strided) (=|+=) src (strided), both iterated over `shape`. A destination stride of 0 sums
+/// into that element (a reduction); the caller zeroes such destinations first when not accumulating.
+void bp_copy_strided(int rank, const int64_t *shape, const float *src, const int64_t *src_strides,
+                     float *dst, const int64_t *dst_strides, int accumulate);
+/// dst (strided, stride 0 on reduced axes) = max(dst, src) over `shape`; dst starts at -inf.
+void bp_max_strided(int rank, const int64_t *shape, const float *src, float *dst, const int64_t *dst_strides);
+/// Index of the largest element along the middle axis of [outer, axis, inner], as floats.
+void bp_argmax(int64_t outer, int64_t axis, int64_t inner, const float *src, float *dst);
+/// Gathers along the middle axis: dst[o, j, :] = src[o, index[j], :].
+void bp_gather(int64_t outer, int64_t axis, int64_t inner, const float *src, const int64_t *index,
+               int64_t count, float *dst);
+/// Adjoint of bp_gather: dst[o, index[j], :] += src[o, j, :]; dst is zeroed first unless accumulating.
+void bp_scatter_add(int64_t outer, int64_t axis, int64_t inner, const float *src, const int64_t *index,
+                    int64_t count, float *dst, int accumulate);
+/// Sum of n floats, accumulated in double.
+double bp_sum(int64_t n, const float *x);
+
+// MARK: - Softmax family (rows of length `classes`)
+
+/// y = log_softmax(x) row by row, computed stably (x - max - log Σ exp(x - max)).
+void bp_log_softmax(int64_t rows, int64_t classes, const float *x, float *y);
+/// dx (=|+=) dy - softmax(x) * Σ dy, given y = log_softmax(x).
+void bp_log_softmax_backward(int64_t rows, int64_t classes, const float *y, const float *dy, float *dx,
+                             int accumulate);
+/// Mean over rows of -log_softmax(x)[label]. Writes softmax(x) to `probabilities` for the backward
+/// pass. Returns -1 when every label is valid, else the first row whose label is not an integer in
+/// [0, classes).
+int64_t bp_softmax_cross_entropy(int64_t rows, int64_t classes, const float *logits, const float *labels,
+                                 float *probabilities, float *loss);
+/// dx (=|+=) scale * (probabilities - onehot(label)).
+void bp_softmax_cross_entropy_backward(int64_t rows, int64_t classes, const float *probabilities,
+                                       const float *labels, float scale, float *dx, int accumulate);
+
+// MARK: - Optimizer updates (flat parameter buffers)
+
+/// SGD with momentum μ (PyTorch form): v = μv + g; p -= lr·(nesterov ? g + μv : v). μ = 0: p -= lr·g.
+void bp_sgd_update(int64_t n, float *param, const float *grad, float *velocity, float lr, float momentum,
+                   int nesterov);
+/// Adam (Kingma & Ba 2015): m = β1m + (1-β1)g; v = β2v + (1-β2)g²;
+/// p -= lr·(m/c1) / (sqrt(v/c2) + ε), with bias corrections c1 = 1-β1^t, c2 = 1-β2^t.
+void bp_adam_update(int64_t n, float *param, const float *grad, float *m, float *v, float lr, float beta1,
+                    float beta2, float epsilon, float c1, float c2);
+
+#endif

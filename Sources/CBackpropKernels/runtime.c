@@ -1,0 +1,71 @@
+// Runtime settings and the parallel loop. Parallel kernels run on the OpenMP threads oneDNN already
+// uses (libgomp's GOMP_parallel, looked up at run time), never on a second pool: two pools spinning
+// on two cores slowed training several times (PLATFORM.md).
+#include "internal.h"
+#include <dlfcn.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+void bp_enable_flush_denormals(void) {
+#if defined(__x86_64__)
+    _mm_setcsr(_mm_getcsr() | 0x8040); // FTZ (bit 15) | DAZ (bit 6)
+#endif
+}
+
+int bp_flush_denormals_enabled(void) {
+#if defined(__x86_64__)
+    return (_mm_getcsr() & 0x8040) == 0x8040;
+#else
+    return 0;
+#endif
+}
+
+typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
+typedef int (*omp_int_fn)(void);
+
+static gomp_parallel_fn gomp_parallel;
+static omp_int_fn omp_thread_num, omp_num_threads, omp_max_threads;
+static int runtime_resolved;
+
+static void resolve_runtime(void) {
+    if (__atomic_load_n(&runtime_resolved, __ATOMIC_ACQUIRE)) return;
+    gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
+    omp_thread_num = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+    omp_num_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    omp_max_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+    if (!omp_thread_num || !omp_num_threads || !omp_max_threads) gomp_parallel = 0;
+    __atomic_store_n(&runtime_resolved, 1, __ATOMIC_RELEASE);
+}
+
+int bp_thread_count(void) {
+    resolve_runtime();
+    return gomp_parallel ? omp_max_threads() : 1;
+}
+
+typedef struct {
+    bp_range_fn fn;
+    void *context;
+    int64_t n;
+} parallel_job;
+
+static void run_slice(void *data) {
+    parallel_job *job = (parallel_job *)data;
+    bp_enable_flush_denormals();
+    int64_t threads = omp_num_threads(), id = omp_thread_num();
+    // Slices rounded to 16 floats keep each thread on its own cache lines.
+    int64_t chunk = ((job->n + threads - 1) / threads + 15) & ~(int64_t)15;
+    int64_t begin = id * chunk, end = begin + chunk < job->n ? begin + chunk : job->n;
+    if (begin < end) job->fn(job->context, begin, end);
+}
+
+void bp_parallel_for(int64_t n, int64_t grain, bp_range_fn fn, void *context) {
+    if (n <= 0) return;
+    resolve_runtime();
+    if (!gomp_parallel || n < grain || omp_max_threads() < 2) {
+        fn(context, 0, n);
+        return;
+    }
+    parallel_job job = {fn, context, n};
+    gomp_parallel(run_slice, &job, 0, 0);
+}
