@@ -14,7 +14,7 @@ public final class ProgressBar: Callback {
     ///   - output: where lines go; standard output by default.
     public init(isTerminal: Bool = isatty(STDOUT_FILENO) == 1, output: @escaping (String) -> Void = { text in
         print(text, terminator: "")
-        fflush(stdout)
+        fflush(nil)
     }) {
         self.isTerminal = isTerminal
         self.output = output
