@@ -33,6 +33,13 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "BackpropTestSupport", dependencies: ["Backprop"]),
-        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropTestSupport", "BackpropCommands"]),
+        .testTarget(
+            name: "BackpropTests",
+            dependencies: [
+                "Backprop", "BackpropTestSupport", "BackpropCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -3,8 +3,8 @@ import Backprop
 import Foundation
 
 /// `backprop train`: trains a preset model on an IDX dataset and reports test accuracy.
-struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct TrainCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model and print its test accuracy.",
         discussion: """
@@ -14,11 +14,12 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    func run() throws {
+    public init() {}
+
+    public func run() throws {
         do {
             try options.validate()
-            let run = try TrainingRun(options: options)
-            try run.execute()
+            try TrainingRun(options: options).execute()
         } catch let error as BackpropError {
             throw ValidationError(error.description)
         }
@@ -26,8 +27,8 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// `backprop summary`: prints a preset model's layers and parameter counts without training.
-struct SummaryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
+public struct SummaryCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
 
     @Option(name: .long, help: "Architecture: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: ModelPreset = .mlp
@@ -41,7 +42,9 @@ struct SummaryCommand: ParsableCommand {
     @Option(name: .long, help: "Number of classes.")
     var classes: Int = 10
 
-    func run() throws {
+    public init() {}
+
+    public func run() throws {
         let shape = try parseIntegers(inputShape, option: "--input-shape")
         let widths = try parseIntegers(hidden, option: "--hidden")
         print(model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, dropout: 0).summary())

@@ -69,3 +69,8 @@ void bp_parallel_for(int64_t n, int64_t grain, bp_range_fn fn, void *context) {
     parallel_job job = {fn, context, n};
     gomp_parallel(run_slice, &job, 0, 0);
 }
+
+static _Thread_local int thread_mode;
+
+int bp_thread_mode(void) { return thread_mode; }
+void bp_set_thread_mode(int mode) { thread_mode = mode; }

@@ -1,11 +1,29 @@
+import CBackpropKernels
+
 /// Whether operations are recorded on the tape, and whether layers run in training mode.
 ///
 /// Both are scoped, never toggled flags on layers: `withoutGradient { }` for inference and
 /// evaluation, `withTrainingMode { }` around a training step (dropout and batch norm read it).
-/// The state belongs to the thread that trains; data-loading threads never record.
+/// Both are per thread (as PyTorch's grad mode), so concurrent work on other threads — tests,
+/// data loading, parallel trials — never changes what this thread records.
 enum GradientMode {
-    nonisolated(unsafe) static var isRecording = true
-    nonisolated(unsafe) static var isTraining = false
+    private static let recordingOff: Int32 = 1
+    private static let training: Int32 = 2
+
+    static var isRecording: Bool {
+        get { bp_thread_mode() & recordingOff == 0 }
+        set { set(recordingOff, !newValue) }
+    }
+
+    static var isTraining: Bool {
+        get { bp_thread_mode() & training != 0 }
+        set { set(training, newValue) }
+    }
+
+    private static func set(_ bit: Int32, _ on: Bool) {
+        let mode = bp_thread_mode()
+        bp_set_thread_mode(on ? mode | bit : mode & ~bit)
+    }
 }
 
 /// Runs `body` with recording off: no operation inside builds tape entries or saves tensors.
@@ -24,5 +42,5 @@ public func withTrainingMode<R>(_ enabled: Bool = true, _ body: () throws -> R) 
     return try body()
 }
 
-/// Whether layers are running in training mode (see ``withTrainingMode(_:_:)``).
+/// Whether layers are running in training mode on this thread (see ``withTrainingMode(_:_:)``).
 public var isTrainingMode: Bool { GradientMode.isTraining }

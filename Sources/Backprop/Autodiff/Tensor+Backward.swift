@@ -1,3 +1,5 @@
+import Synchronization
+
 extension Tensor {
     /// Records the result of an operation on the tape when any input requires a gradient and
     /// recording is on; otherwise returns `result` unchanged. The pullback runs once, during
@@ -40,12 +42,11 @@ extension Tensor {
 }
 
 extension TapeNode {
-    nonisolated(unsafe) private static var visitGeneration = 0
+    private static let visitGeneration = Atomic<Int>(0)
 
     /// Nodes reachable from `root`, each after every node that consumes it (root first).
     static func reverseTopologicalOrder(from root: TapeNode) -> [TapeNode] {
-        visitGeneration += 1
-        let mark = visitGeneration
+        let mark = visitGeneration.wrappingAdd(1, ordering: .relaxed).newValue
         var postOrder: [TapeNode] = []
         var stack: [(node: TapeNode, nextInput: Int)] = [(root, 0)]
         root.visitMark = mark

@@ -51,18 +51,30 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public mutating func split() -> RandomGenerator { RandomGenerator(seed: next()) }
 }
 
-/// The generator layers draw their initial weights and dropout masks from. Set its seed with
+/// The generator layers draw their initial weights and dropout masks from, one per thread (so
+/// concurrent work elsewhere cannot change this thread's sequence). Seed it with
 /// ``seedGlobalRandom(_:)`` before building a model for a reproducible run.
 public enum GlobalRandom {
-    nonisolated(unsafe) static var generator = RandomGenerator(seed: 0)
+    private final class Box { var generator = RandomGenerator(seed: 0) }
+    private static let key = "Backprop.GlobalRandom"
 
-    /// Draws from the global generator.
-    public static func withGenerator<R>(_ body: (inout RandomGenerator) throws -> R) rethrows -> R {
-        try body(&generator)
+    private static var box: Box {
+        let dictionary = Thread.current.threadDictionary
+        if let box = dictionary[key] as? Box { return box }
+        let box = Box()
+        dictionary[key] = box
+        return box
     }
+
+    /// Draws from this thread's global generator.
+    public static func withGenerator<R>(_ body: (inout RandomGenerator) throws -> R) rethrows -> R {
+        try body(&box.generator)
+    }
+
+    static func reseed(_ seed: UInt64) { box.generator = RandomGenerator(seed: seed) }
 }
 
-/// Re-seeds the global generator (like `torch.manual_seed`).
+/// Re-seeds this thread's global generator (like `torch.manual_seed`).
 public func seedGlobalRandom(_ seed: UInt64) {
-    GlobalRandom.generator = RandomGenerator(seed: seed)
+    GlobalRandom.reseed(seed)
 }

@@ -18,6 +18,11 @@ int bp_flush_denormals_enabled(void);
 /// Number of threads parallel kernels use (those of the OpenMP runtime oneDNN uses).
 int bp_thread_count(void);
 
+/// Per-thread flags of the autodiff tape (thread-local, like PyTorch's grad mode): bit 0 set
+/// means recording is off, bit 1 set means training mode.
+int bp_thread_mode(void);
+void bp_set_thread_mode(int mode);
+
 // MARK: - Elementwise
 
 typedef enum {

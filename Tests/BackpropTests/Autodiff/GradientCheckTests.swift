@@ -1,0 +1,115 @@
+import Backprop
+import BackpropTestSupport
+import Testing
+
+/// Every differentiable op, checked against central finite differences on odd shapes.
+struct GradientCheckTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let shapes: [Shape]
+        let positive: Bool
+        let function: @Sendable ([Tensor]) -> Tensor
+        var testDescription: String { name }
+
+        init(_ name: String, _ shapes: [Shape], positive: Bool = false, _ function: @escaping @Sendable ([Tensor]) -> Tensor) {
+            self.name = name
+            self.shapes = shapes
+            self.positive = positive
+            self.function = function
+        }
+    }
+
+    static let cases: [Case] = [
+        Case("add (broadcast row)", [[3, 5], [5]]) { $0[0] + $0[1] },
+        Case("add (broadcast column and leading axis)", [[2, 3, 1], [4]]) { $0[0] + $0[1] },
+        Case("subtract (broadcast)", [[4, 1], [1, 3]]) { $0[0] - $0[1] },
+        Case("multiply (broadcast)", [[2, 3, 4], [3, 1]]) { $0[0] * $0[1] },
+        Case("multiply (same input twice)", [[3, 3]]) { $0[0] * $0[0] },
+        Case("divide (broadcast)", [[3, 4], [4]], positive: true) { $0[0] / $0[1] },
+        Case("maximum", [[3, 5], [3, 5]]) { Tensor.maximum($0[0], $0[1]) },
+        Case("minimum (broadcast)", [[3, 5], [5]]) { Tensor.minimum($0[0], $0[1]) },
+        Case("pow (tensor exponent)", [[2, 3], [2, 3]], positive: true) { $0[0].pow($0[1]) },
+        Case("scalar affine", [[7]]) { 3 - $0[0] * 2 + 1 },
+        Case("scalar divided by tensor", [[5]], positive: true) { 2 / $0[0] },
+        Case("negate", [[4]]) { -$0[0] },
+        Case("exp", [[3, 4]]) { $0[0].exp() },
+        Case("log", [[3, 4]], positive: true) { $0[0].log() },
+        Case("squareRoot", [[3, 4]], positive: true) { $0[0].squareRoot() },
+        Case("abs", [[9]]) { $0[0].abs() },
+        Case("squared", [[9]]) { $0[0].squared() },
+        Case("pow (scalar)", [[6]], positive: true) { $0[0].pow(2.5) },
+        Case("clamped", [[11]]) { $0[0].clamped(to: -0.7...0.9) },
+        Case("relu", [[4, 5]]) { $0[0].relu() },
+        Case("leakyRelu", [[4, 5]]) { $0[0].leakyRelu(slope: 0.1) },
+        Case("elu", [[4, 5]]) { $0[0].elu(alpha: 0.7) },
+        Case("sigmoid", [[4, 5]]) { $0[0].sigmoid() },
+        Case("tanh", [[4, 5]]) { $0[0].tanh() },
+        Case("softplus", [[4, 5]]) { $0[0].softplus() },
+        Case("logSoftmax", [[3, 7]]) { $0[0].logSoftmax() },
+        Case("softmax", [[2, 3, 5]]) { $0[0].softmax() },
+        Case("maxout", [[3, 6]]) { $0[0].maxout(pieces: 3) },
+        Case("sum (all)", [[3, 4]]) { $0[0].sum() },
+        Case("sum (axes 0, 2)", [[2, 3, 4]]) { $0[0].sum(alongAxes: [0, 2]) },
+        Case("sum (keeping axis)", [[3, 4]]) { $0[0].sum(alongAxis: -1, keepingAxis: true) * $0[0] },
+        Case("mean (axis 1)", [[3, 5]]) { $0[0].mean(alongAxis: 1) },
+        Case("max (axis 1)", [[3, 5]]) { $0[0].max(alongAxis: 1) },
+        Case("max (all)", [[2, 3, 2]]) { $0[0].max() },
+        Case("matmul", [[3, 5], [5, 4]]) { matmul($0[0], $0[1]) },
+        Case("matmul (rank 3 by matrix)", [[2, 3, 4], [4, 5]]) { matmul($0[0], $0[1]) },
+        Case("matmul (batched)", [[2, 3, 4], [2, 4, 2]]) { matmul($0[0], $0[1]) },
+        Case("reshape", [[2, 6]]) { $0[0].reshaped([3, 4]) * $0[0].reshaped([3, 4]) },
+        Case("permute", [[2, 3, 4]]) { $0[0].permuted([2, 0, 1]) },
+        Case("transposed", [[3, 5]]) { $0[0].transposed() },
+        Case("slice", [[4, 5]]) { $0[0].slice([1..<3, 2..<5]) },
+        Case("gather (repeated indices)", [[5, 3]]) { $0[0].gathering([4, 0, 4, 2]) },
+        Case("gather (axis 1)", [[2, 5, 3]]) { $0[0].gathering([1, 3], alongAxis: 1) },
+        Case("concatenate", [[2, 3], [4, 3]]) { Tensor.concatenate([$0[0], $0[1]]) },
+        Case("concatenate (axis 1)", [[2, 3], [2, 2]]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) },
+        Case("softmax cross-entropy (integer labels)", [[4, 5]]) {
+            softmaxCrossEntropy(logits: $0[0], labels: Tensor([0, 4, 2, 2]))
+        },
+        Case("softmax cross-entropy (one-hot)", [[2, 3]]) {
+            SoftmaxCrossEntropy()($0[0], Tensor([0, 1, 0, 0.2, 0.3, 0.5], shape: [2, 3]))
+        },
+        Case("binary cross-entropy", [[6]]) { BinaryCrossEntropy()($0[0], Tensor([0, 1, 1, 0, 1, 0])) },
+        Case("mean squared error", [[2, 3]]) { MeanSquaredError()($0[0], Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])) },
+        Case("mean absolute error", [[5]]) { MeanAbsoluteError()($0[0], Tensor([3, 3, 3, 3, 3])) },
+        Case("composition (two-layer net)", [[3, 4], [4, 5], [5]]) { (matmul($0[0], $0[1]) + $0[2]).tanh().sum(alongAxis: 1) },
+    ]
+
+    @Test(arguments: cases)
+    func gradientMatchesFiniteDifferences(_ testCase: Case) {
+        let inputs = testCase.shapes.enumerated().map { index, shape in
+            Tensor(ReferenceMath.values(shape.elementCount, seed: UInt64(index + 1),
+                                        lower: testCase.positive ? 0.5 : -2, upper: testCase.positive ? 2 : 2, gap: 0.1),
+                   shape: shape)
+        }
+        let result = checkGradients(of: testCase.function, at: inputs)
+        #expect(result.passed, "\(testCase.name): \(result)")
+    }
+
+    @Test func wrongDerivativeIsCaught() {
+        // x² with the derivative 3x instead of 2x: the check must fail.
+        func wrongSquare(_ x: Tensor) -> Tensor {
+            let y = withoutGradient { x * x }
+            return Tensor.differentiable("wrongSquare", value: y, inputs: [x]) { gradient, sink in
+                sink.add(0, gradient * x * 3)
+            }
+        }
+        let x = Tensor(ReferenceMath.values(6, seed: 3), shape: [6])
+        let result = checkGradients(of: { wrongSquare($0[0]) }, at: [x])
+        #expect(!result.passed)
+        #expect(result.maxRelativeError > 0.3)
+    }
+
+    @Test func correctCustomDerivativePasses() {
+        func square(_ x: Tensor) -> Tensor {
+            let y = withoutGradient { x * x }
+            return Tensor.differentiable("square", value: y, inputs: [x]) { gradient, sink in
+                sink.add(0, gradient * x * 2)
+            }
+        }
+        let x = Tensor(ReferenceMath.values(6, seed: 3), shape: [6])
+        #expect(checkGradients(of: { square($0[0]) }, at: [x]).passed)
+    }
+}

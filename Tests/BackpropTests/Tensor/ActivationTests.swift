@@ -1,0 +1,49 @@
+import Backprop
+import BackpropTestSupport
+import Testing
+
+struct ActivationTests {
+    let fixtures: Fixtures
+    let x: Tensor
+
+    init() throws {
+        fixtures = try Fixtures("reference.json", besides: #filePath)
+        x = Tensor(fixtures.floats("x"))
+    }
+
+    @Test func elementwiseFunctionsMatchNumPy() {
+        let cases: [(String, Tensor)] = [
+            ("exp", x.exp()), ("log_abs", x.abs().log()), ("tanh", x.tanh()), ("sigmoid", x.sigmoid()),
+            ("softplus", x.softplus()), ("elu", x.elu(alpha: 0.7)), ("leaky_relu", x.leakyRelu(slope: 0.2)),
+        ]
+        for (name, value) in cases {
+            #expect(ReferenceMath.maxRelativeDifference(value.scalars, fixtures.floats(name)) < 3e-6, "\(name)")
+        }
+        #expect(x.relu().scalars == [0, 0, 0, 0.3, 0.9, 2.5])
+    }
+
+    @Test func logSoftmaxMatchesNumPyAndIsFiniteForHugeLogits() {
+        let logits = Tensor(fixtures.floats("logits"), shape: [4, 3])
+        let result = logits.logSoftmax().scalars
+        #expect(result.allSatisfy { $0.isFinite })
+        #expect(ReferenceMath.maxRelativeDifference(result, fixtures.floats("log_softmax")) < 1e-6)
+        let probabilities = Tensor([1e4, -1e4, 0, 3], shape: [1, 4]).softmax().scalars
+        #expect(probabilities.allSatisfy { $0.isFinite })
+        #expect(abs(probabilities.reduce(0, +) - 1) < 1e-6)
+    }
+
+    @Test func extremeInputsStayFinite() {
+        let extreme = Tensor([-1e4, -100, -88, 88, 100, 1e4])
+        #expect(extreme.sigmoid().scalars.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+        #expect(extreme.tanh().scalars == [-1, -1, -1, 1, 1, 1])
+        #expect(extreme.softplus().scalars.allSatisfy { $0.isFinite })
+        #expect(Tensor([0]).log().scalars == [-.infinity])
+        #expect(Tensor([-1]).log().scalars[0].isNaN)
+    }
+
+    @Test func maxoutTakesTheMaximumOfEachGroup() {
+        let t = Tensor([1, 5, 2, -1, -3, 0], shape: [1, 6])
+        #expect(t.maxout(pieces: 3).scalars == [5, 0])
+        #expect(t.maxout(pieces: 2).scalars == [5, 2, 0])
+    }
+}
