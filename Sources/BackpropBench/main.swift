@@ -1,1 +1,117 @@
-print("bench")
+// backprop-bench: the numbers behind every speed claim. Build and run in release mode:
+//   swift run -c release backprop-bench [gemm|mlp|all] [--epochs N]
+// Peer figures are the medians measured by ../shared/peers on 2026-11-25 on the same kind of
+// machine (see its README); for a ratio you can quote, run Benchmarks/compare-with-peers.sh, which
+// measures the peers and Backprop back to back.
+import Backprop
+import Foundation
+
+let peakGFLOPs = 546.0  // 2 cores × 64 FP32 FLOP/cycle × 4.27 GHz (peers README: fma_peak.c)
+
+struct Options {
+    var command = "all"
+    var epochs = 6
+    var dataDirectory = FashionMNIST.defaultDirectory
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--epochs": epochs = Int(iterator.next() ?? "") ?? epochs
+            case "--data": dataDirectory = iterator.next() ?? dataDirectory
+            case "-h", "--help":
+                print("usage: backprop-bench [gemm|mlp|all] [--epochs N] [--data DIR]")
+                exit(0)
+            default: command = argument
+            }
+        }
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func peakResidentKilobytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+    return 0
+}
+
+/// Square GEMM GFLOP/s for each library, median of 7 timed runs of ~0.3 s.
+func benchmarkGEMM() {
+    print("GEMM, square FP32, C = A·B, 2 threads (median of 7 runs; peers README: torch.mm/oneMKL, numpy/OpenBLAS)")
+    print("    n   oneDNN GFLOP/s  % peak   OpenBLAS GFLOP/s  % peak   torch.mm  numpy(OpenBLAS)")
+    let peers: [Int: (Double, Double)] = [256: (191, 236), 512: (215, 247), 1024: (212, 252), 2048: (217, 244)]
+    for n in [256, 512, 1024, 2048] {
+        var generator = RandomGenerator(seed: 1)
+        let a = Tensor.randomNormal([n, n], generator: &generator), b = Tensor.randomNormal([n, n], generator: &generator)
+        var results: [Double] = []
+        for library in GEMMLibrary.allCases {
+            Backends.current = CPUBackend(gemmLibrary: library)
+            _ = matmul(a, b)
+            let flops = 2.0 * Double(n * n * n)
+            let repetitions = max(1, Int(0.3 * 250e9 / flops))
+            var samples: [Double] = []
+            for _ in 0..<7 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<repetitions { _ = matmul(a, b) }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                samples.append(flops * Double(repetitions) / seconds / 1e9)
+            }
+            results.append(median(samples))
+        }
+        Backends.current = CPUBackend()
+        let peer = peers[n]!
+        print(String(format: "%5d   %14.0f  %5.0f%%   %16.0f  %5.0f%%   %8.0f  %15.0f", n, results[0], results[0] / peakGFLOPs * 100,
+                     results[1], results[1] / peakGFLOPs * 100, peer.0, peer.1))
+    }
+}
+
+/// MLP 784-512-256-10, batch 128, Adam 1e-3 on Fashion-MNIST, timed per epoch like the peers:
+/// the training loop only, a new permutation each epoch, median over epochs 2…N.
+func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    seedGlobalRandom(0)
+    let model = Model(inputShape: [28, 28, 1]) {
+        Flatten()
+        Dense(784, 512, activation: .relu)
+        Dense(512, 256, activation: .relu)
+        Dense(256, 10)
+    }
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
+    let seconds = history.epochs.map(\.seconds)
+    let perEpoch = median(Array(seconds.dropFirst()))
+    let samplesPerSecond = Double(train.count) / perEpoch
+    let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
+    let gflops = 3 * 1.07e6 * samplesPerSecond / 1e9
+    print("MLP 784-512-256-10, batch 128, Adam, Fashion-MNIST, \(epochs) epochs on \(Backends.current.name)")
+    print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print(String(format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
+                 perEpoch, epochs, samplesPerSecond, gflops, accuracy))
+    print(String(format: "  peers README: Keras 3/JAX 103,270 samples/s (%.2f×), PyTorch eager 55,485 (%.2f×)",
+                 samplesPerSecond / 103_270, samplesPerSecond / 55_485))
+    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
+}
+
+let options = Options(CommandLine.arguments)
+do {
+    switch options.command {
+    case "gemm": benchmarkGEMM()
+    case "mlp": try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "all":
+        try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
+        benchmarkGEMM()
+    default:
+        print("unknown benchmark \(options.command); use gemm, mlp or all")
+        exit(2)
+    }
+} catch {
+    print("error: \(error)")
+    exit(1)
+}

@@ -1,20 +1,34 @@
 import CBackpropKernels
 import CDNNL
+import COpenBLAS
+
+/// The library behind the CPU backend's GEMM.
+public enum GEMMLibrary: String, Sendable, CaseIterable {
+    /// oneDNN's `dnnl_sgemm` (AVX-512 JIT kernels, OpenMP threads).
+    case oneDNN
+    /// CBLAS `cblas_sgemm` from OpenBLAS (its own thread pool; AVX2 under `OPENBLAS_CORETYPE=Haswell`).
+    case openBLAS
+}
 
 /// The CPU backend: oneDNN for GEMM (AVX-512 JIT kernels, ~480 GFLOP/s at training shapes), small
 /// C kernels (`CBackpropKernels`) for elementwise work, all on oneDNN's OpenMP threads.
 public final class CPUBackend: Backend {
     public let name: String
+    /// Which library multiplies matrices. oneDNN by default: on the project's machines it measured
+    /// faster at every training shape and square size (`backprop-bench gemm`), and it shares the
+    /// OpenMP pool with everything else.
+    public let gemmLibrary: GEMMLibrary
 
-    public init() {
+    public init(gemmLibrary: GEMMLibrary = .oneDNN) {
+        self.gemmLibrary = gemmLibrary
         // Denormals appear in Adam's moments for always-zero inputs and slowed training by 25%
         // (PLATFORM.md). MXCSR is per thread; OpenMP threads created after this inherit it, and the
         // parallel kernels set it again on each thread.
         bp_enable_flush_denormals()
         if let version = dnnl_version() {
-            name = "cpu (oneDNN \(version.pointee.major).\(version.pointee.minor).\(version.pointee.patch), \(bp_thread_count()) threads)"
+            name = "cpu (oneDNN \(version.pointee.major).\(version.pointee.minor).\(version.pointee.patch), \(bp_thread_count()) threads, GEMM: \(gemmLibrary.rawValue))"
         } else {
-            name = "cpu (oneDNN)"
+            name = "cpu (GEMM: \(gemmLibrary.rawValue))"
         }
     }
 
@@ -30,6 +44,13 @@ public final class CPUBackend: Backend {
                 let base = c.pointer + cOffset + row * ldc
                 for column in 0..<n { base[column] = beta == 0 ? 0 : beta * base[column] }
             }
+            return
+        }
+        if gemmLibrary == .openBLAS {
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a.pointer + aOffset, Int32(lda), b.pointer + bOffset, Int32(ldb),
+                beta, c.pointer + cOffset, Int32(ldc))
             return
         }
         let status = dnnl_sgemm(

@@ -46,8 +46,8 @@ public enum FashionMNIST {
         if let bad = labelFile.bytes.firstIndex(where: { Int($0) >= classes }) {
             throw BackpropError.malformed(path: labelsPath, field: "label \(bad)", expected: "a class in 0..<\(classes)", found: "\(labelFile.bytes[bad])")
         }
-        let inputs = Tensor(imageFile.bytes.map { Float($0) / 255 }, shape: Shape(imageFile.shape + [1]))
-        let labelTensor = Tensor(labelFile.bytes.map { Float($0) }, shape: [labelFile.shape[0]])
+        let inputs = Tensor(bytes: imageFile.bytes, shape: Shape(imageFile.shape + [1]), scale: 1 / 255)
+        let labelTensor = Tensor(bytes: labelFile.bytes, shape: [labelFile.shape[0]])
         return LabeledData(inputs: inputs, labels: labelTensor)
     }
 

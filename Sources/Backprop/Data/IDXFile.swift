@@ -21,7 +21,7 @@ public struct IDXFile: Sendable {
 
     /// Parses IDX bytes; `path` is used in error messages.
     public init(data: Data, path: String) throws {
-        let bytes = [UInt8](data)
+        let bytes = data.withUnsafeBytes { Array($0.bindMemory(to: UInt8.self)) }
         guard bytes.count >= 4 else {
             throw BackpropError.truncated(path: path, field: "magic number", expectedBytes: 4, actualBytes: bytes.count)
         }

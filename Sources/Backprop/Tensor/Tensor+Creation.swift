@@ -12,6 +12,16 @@ extension Tensor {
         }
     }
 
+    /// Bytes converted to floats and multiplied by `scale` (e.g. 1/255 for pixels), in one pass.
+    public init(bytes: [UInt8], shape: Shape, scale: Float = 1) {
+        precondition(bytes.count == shape.elementCount, "Tensor: \(bytes.count) bytes do not fill shape \(shape)")
+        self.init(uninitializedShape: shape)
+        let destination = storage.pointer
+        bytes.withUnsafeBufferPointer { source in
+            for i in 0..<source.count { destination[i] = Float(source[i]) * scale }
+        }
+    }
+
     /// A 1-D tensor of `scalars`.
     public init(_ scalars: [Float]) { self.init(scalars, shape: [scalars.count]) }
 
