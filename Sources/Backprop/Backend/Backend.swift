@@ -54,15 +54,15 @@ public protocol Backend: AnyObject, Sendable {
     /// Sum of the first `count` elements, accumulated in double precision.
     func sum(_ x: TensorStorage, count: Int) -> Double
 
-    /// SGD with momentum over a flat buffer (see `SGD`).
-    func sgdUpdate(
-        parameters: TensorStorage, gradients: TensorStorage, velocity: TensorStorage, count: Int,
-        learningRate: Float, momentum: Float, nesterov: Bool)
-    /// Adam over a flat buffer (see `Adam`).
-    func adamUpdate(
-        parameters: TensorStorage, gradients: TensorStorage, firstMoment: TensorStorage,
-        secondMoment: TensorStorage, count: Int, learningRate: Float, beta1: Float, beta2: Float,
-        epsilon: Float, biasCorrection1: Float, biasCorrection2: Float)
+    /// One optimizer update over `range` of the flat buffers (see `OptimizerUpdate`); `state`
+    /// holds up to three per-parameter buffers of the rule.
+    func optimizerUpdate(
+        _ update: OptimizerUpdate, parameters: TensorStorage, gradients: TensorStorage, state: [TensorStorage],
+        range: Range<Int>)
+    /// Clamps the first `count` gradients to [-limit, limit] in place.
+    func clipValues(_ gradients: TensorStorage, count: Int, limit: Float)
+    /// Σ x² over the first `count` elements, in double precision.
+    func sumOfSquares(_ x: TensorStorage, count: Int) -> Double
 }
 
 /// The backend registry.
@@ -85,4 +85,28 @@ public enum UnaryOperation: Sendable, Equatable {
 /// Elementwise functions of two broadcast arguments.
 public enum BinaryOperation: Sendable, Equatable {
     case add, subtract, multiply, divide, maximum, minimum, power, equal, greater
+}
+
+/// An optimizer's update rule and hyper-parameters for one step, as the backend applies it.
+public struct OptimizerUpdate: Sendable {
+    /// The update rules the backend implements.
+    public enum Rule: Sendable {
+        case sgd(momentum: Float, nesterov: Bool)
+        case adaGrad(epsilon: Float)
+        case rmsProp(alpha: Float, epsilon: Float, momentum: Float, centered: Bool)
+        case adam(beta1: Float, beta2: Float, epsilon: Float, biasCorrection1: Float, biasCorrection2: Float, amsGrad: Bool)
+    }
+
+    public var rule: Rule
+    public var learningRate: Float
+    /// L2 coefficient added to the gradient, or (when `decoupledWeightDecay`) the AdamW decay.
+    public var weightDecay: Float
+    public var decoupledWeightDecay: Bool
+
+    public init(rule: Rule, learningRate: Float, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        self.rule = rule
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
 }

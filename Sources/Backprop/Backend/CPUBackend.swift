@@ -168,22 +168,48 @@ public final class CPUBackend: Backend {
 
     public func sum(_ x: TensorStorage, count: Int) -> Double { bp_sum(Int64(count), x.pointer) }
 
-    public func sgdUpdate(
-        parameters: TensorStorage, gradients: TensorStorage, velocity: TensorStorage, count: Int,
-        learningRate: Float, momentum: Float, nesterov: Bool
+    public func optimizerUpdate(
+        _ update: OptimizerUpdate, parameters: TensorStorage, gradients: TensorStorage, state: [TensorStorage],
+        range: Range<Int>
     ) {
-        bp_sgd_update(Int64(count), parameters.pointer, gradients.pointer, velocity.pointer, learningRate, momentum,
-                      nesterov ? 1 : 0)
+        var u = bp_update()
+        u.learning_rate = update.learningRate
+        u.weight_decay = update.weightDecay
+        u.decoupled = update.decoupledWeightDecay ? 1 : 0
+        switch update.rule {
+        case .sgd(let momentum, let nesterov):
+            u.rule = BP_RULE_SGD
+            u.momentum = momentum
+            u.nesterov = nesterov ? 1 : 0
+        case .adaGrad(let epsilon):
+            u.rule = BP_RULE_ADAGRAD
+            u.epsilon = epsilon
+        case .rmsProp(let alpha, let epsilon, let momentum, let centered):
+            u.rule = BP_RULE_RMSPROP
+            u.beta2 = alpha
+            u.epsilon = epsilon
+            u.momentum = momentum
+            u.centered = centered ? 1 : 0
+        case .adam(let beta1, let beta2, let epsilon, let c1, let c2, let amsGrad):
+            u.rule = BP_RULE_ADAM
+            u.beta1 = beta1
+            u.beta2 = beta2
+            u.epsilon = epsilon
+            u.bias_correction1 = c1
+            u.bias_correction2 = c2
+            u.amsgrad = amsGrad ? 1 : 0
+        }
+        let offset = range.lowerBound
+        func pointer(_ index: Int) -> UnsafeMutablePointer<Float>? { index < state.count ? state[index].pointer + offset : nil }
+        bp_optimizer_update(&u, Int64(range.count), parameters.pointer + offset, gradients.pointer + offset,
+                            pointer(0), pointer(1), pointer(2))
     }
 
-    public func adamUpdate(
-        parameters: TensorStorage, gradients: TensorStorage, firstMoment: TensorStorage,
-        secondMoment: TensorStorage, count: Int, learningRate: Float, beta1: Float, beta2: Float,
-        epsilon: Float, biasCorrection1: Float, biasCorrection2: Float
-    ) {
-        bp_adam_update(Int64(count), parameters.pointer, gradients.pointer, firstMoment.pointer, secondMoment.pointer,
-                       learningRate, beta1, beta2, epsilon, biasCorrection1, biasCorrection2)
+    public func clipValues(_ gradients: TensorStorage, count: Int, limit: Float) {
+        bp_clip_values(Int64(count), gradients.pointer, limit)
     }
+
+    public func sumOfSquares(_ x: TensorStorage, count: Int) -> Double { bp_sum_of_squares(Int64(count), x.pointer) }
 }
 
 /// Merges adjacent axes that are contiguous in every operand and drops size-1 axes, so kernels see

@@ -1,5 +1,6 @@
-/// The base of all optimizers: owns the learning rate, the step count and the flat parameter
-/// buffers. Subclasses implement only their update rule, ``applyUpdate(parameters:gradients:count:)``.
+/// The base of all optimizers. It owns what every rule shares — the learning rate, weight decay,
+/// gradient clipping, parameter groups, the step count and the flat parameter buffers — and
+/// subclasses supply only their rule (``updateRule()``) and its state buffers.
 ///
 /// Typical use is through `Model.compile(optimizer:…)`; by hand:
 /// ```swift
@@ -10,46 +11,101 @@
 open class Optimizer {
     /// Step size; callbacks and schedules may change it between steps.
     public var learningRate: Float
+    /// L2 penalty coefficient added to every gradient (decoupled in `AdamW`), unless a parameter
+    /// group overrides it.
+    public var weightDecay: Float
+    /// Clamp each gradient element to [-clipValue, clipValue] before the update.
+    public var clipValue: Float?
+    /// Rescale all gradients together so their global L2 norm is at most this.
+    public var clipNorm: Float?
     /// Updates applied so far.
     public private(set) var iterations = 0
     /// The bound parameters, or nil before ``bind(_:)``.
     public private(set) var flatParameters: FlatParameters?
+    /// The global gradient norm measured at the last step (before clipping), when clipping by norm.
+    public private(set) var lastGradientNorm: Double?
 
-    public init(learningRate: Float) {
+    private var groupOptions: [ObjectIdentifier: (learningRateScale: Float, weightDecay: Float?)] = [:]
+    private var ranges: [(range: Range<Int>, learningRateScale: Float, weightDecay: Float?)] = []
+    private var state: [TensorStorage] = []
+
+    public init(learningRate: Float, weightDecay: Float = 0) {
         precondition(learningRate >= 0 && learningRate.isFinite, "Optimizer: learning rate must be finite and ≥ 0, got \(learningRate)")
+        precondition(weightDecay >= 0, "Optimizer: weight decay must be ≥ 0, got \(weightDecay)")
         self.learningRate = learningRate
+        self.weightDecay = weightDecay
     }
 
     /// Takes charge of the trainable `parameters`: moves them into flat buffers and creates the
-    /// optimizer's state (moments) for them.
+    /// rule's state (moments) for them, zeroed.
     public func bind(_ parameters: [Parameter]) {
         let flat = FlatParameters(parameters.filter(\.isTrainable))
         flatParameters = flat
         iterations = 0
-        makeState(count: flat.count)
+        state = (0..<stateBufferCount).map { _ in Optimizer.zeroBuffer(count: flat.count) }
+        rebuildRanges()
+    }
+
+    /// A parameter group: these parameters use `learningRateScale` × the learning rate and their own
+    /// weight decay (nil keeps the optimizer's). Typical: `weightDecay: 0` for biases and norms.
+    public func setOptions(for parameters: [Parameter], learningRateScale: Float = 1, weightDecay: Float? = nil) {
+        for parameter in parameters { groupOptions[ObjectIdentifier(parameter)] = (learningRateScale, weightDecay) }
+        rebuildRanges()
     }
 
     /// Marks every bound gradient as zero.
     public func zeroGradients() { flatParameters?.zeroGradients() }
 
-    /// Applies one update from the current gradients.
+    /// Applies one update from the current gradients (after clipping).
     public func step() {
         guard let flat = flatParameters else { preconditionFailure("Optimizer.step: call bind(_:) first") }
         flat.materializeGradients()
+        let backend = Backends.current
+        if let clipValue { backend.clipValues(flat.gradients, count: flat.count, limit: clipValue) }
+        if let clipNorm {
+            let norm = backend.sumOfSquares(flat.gradients, count: flat.count).squareRoot()
+            lastGradientNorm = norm
+            if norm > Double(clipNorm) {
+                backend.scale(flat.gradients, by: Float(Double(clipNorm) / norm), into: flat.gradients, count: flat.count, accumulate: false)
+            }
+        }
         iterations += 1
-        applyUpdate(parameters: flat.values, gradients: flat.gradients, count: flat.count)
+        let rule = updateRule()
+        for group in ranges {
+            let update = OptimizerUpdate(
+                rule: rule, learningRate: learningRate * group.learningRateScale,
+                weightDecay: group.weightDecay ?? weightDecay, decoupledWeightDecay: usesDecoupledWeightDecay)
+            backend.optimizerUpdate(update, parameters: flat.values, gradients: flat.gradients, state: state, range: group.range)
+        }
     }
 
-    /// Creates per-parameter state buffers of `count` scalars (moments, velocity).
-    open func makeState(count: Int) {}
-
-    /// The update rule over the flat buffers. `iterations` is already incremented.
-    open func applyUpdate(parameters: TensorStorage, gradients: TensorStorage, count: Int) {
-        preconditionFailure("\(type(of: self)) must override applyUpdate(parameters:gradients:count:)")
+    /// How many per-parameter state buffers the rule keeps (velocity, moments).
+    open var stateBufferCount: Int { 0 }
+    /// Whether weight decay is decoupled from the gradient (AdamW) rather than an L2 term.
+    open var usesDecoupledWeightDecay: Bool { false }
+    /// The rule for the step about to be taken; `iterations` already counts it.
+    open func updateRule() -> OptimizerUpdate.Rule {
+        preconditionFailure("\(type(of: self)) must override updateRule()")
     }
 
-    /// A zero-filled state buffer.
-    public func makeZeroBuffer(count: Int) -> TensorStorage {
+    /// Consecutive parameters with the same options become one range, so the common case (no
+    /// groups) is one pass over the whole buffer.
+    private func rebuildRanges() {
+        guard let flat = flatParameters else { return }
+        ranges = []
+        for (index, parameter) in flat.parameters.enumerated() {
+            let start = flat.offsets[index]
+            let end = index + 1 < flat.offsets.count ? flat.offsets[index + 1] : flat.count
+            let options = groupOptions[ObjectIdentifier(parameter)] ?? (1, nil)
+            if let last = ranges.last, last.learningRateScale == options.learningRateScale, last.weightDecay == options.weightDecay {
+                ranges[ranges.count - 1].range = last.range.lowerBound..<end
+            } else {
+                ranges.append((start..<end, options.learningRateScale, options.weightDecay))
+            }
+        }
+    }
+
+    static func zeroBuffer(count: Int) -> TensorStorage {
         let storage = TensorStorage(uninitializedCount: max(count, 1))
         Backends.current.fill(storage, value: 0, count: count)
         return storage

@@ -5,23 +5,15 @@ public final class SGD: Optimizer {
     public let momentum: Float
     /// Whether to use the Nesterov look-ahead.
     public let nesterov: Bool
-    private var velocity: TensorStorage?
 
-    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false) {
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
         precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.momentum = momentum
         self.nesterov = nesterov
-        super.init(learningRate: learningRate)
+        super.init(learningRate: learningRate, weightDecay: weightDecay)
     }
 
-    public override func makeState(count: Int) {
-        velocity = momentum > 0 ? makeZeroBuffer(count: count) : nil
-    }
-
-    public override func applyUpdate(parameters: TensorStorage, gradients: TensorStorage, count: Int) {
-        Backends.current.sgdUpdate(
-            parameters: parameters, gradients: gradients, velocity: velocity ?? gradients, count: count,
-            learningRate: learningRate, momentum: momentum, nesterov: nesterov)
-    }
+    public override var stateBufferCount: Int { momentum > 0 ? 1 : 0 }
+    public override func updateRule() -> OptimizerUpdate.Rule { .sgd(momentum: momentum, nesterov: nesterov) }
 }

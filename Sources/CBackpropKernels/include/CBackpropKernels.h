@@ -108,12 +108,33 @@ void bp_softmax_cross_entropy_backward(int64_t rows, int64_t classes, const floa
 
 // MARK: - Optimizer updates (flat parameter buffers)
 
-/// SGD with momentum μ (PyTorch form): v = μv + g; p -= lr·(nesterov ? g + μv : v). μ = 0: p -= lr·g.
-void bp_sgd_update(int64_t n, float *param, const float *grad, float *velocity, float lr, float momentum,
-                   int nesterov);
-/// Adam (Kingma & Ba 2015): m = β1m + (1-β1)g; v = β2v + (1-β2)g²;
-/// p -= lr·(m/c1) / (sqrt(v/c2) + ε), with bias corrections c1 = 1-β1^t, c2 = 1-β2^t.
-void bp_adam_update(int64_t n, float *param, const float *grad, float *m, float *v, float lr, float beta1,
-                    float beta2, float epsilon, float c1, float c2);
+typedef enum {
+    BP_RULE_SGD = 0, // v = μv + g; p -= lr·(nesterov ? g + μv : v)   (μ = 0: p -= lr·g; state1 = v)
+    BP_RULE_ADAGRAD, // s += g²; p -= lr·g / (√s + ε)                    (state1 = s)
+    BP_RULE_RMSPROP, // v = αv + (1-α)g²; [centered: ḡ = αḡ + (1-α)g, v̂ = v - ḡ²];
+                     // μ > 0: b = μb + g/(√v̂ + ε), p -= lr·b; else p -= lr·g/(√v̂ + ε)
+                     // (α = beta2; state1 = v, state2 = b, state3 = ḡ)
+    BP_RULE_ADAM,    // m = β1m + (1-β1)g; v = β2v + (1-β2)g²; [amsgrad: v̂ = max(v̂, v)];
+                     // p -= lr·(m/c1) / (√(v/c2) + ε)                 (state1 = m, state2 = v, state3 = v̂)
+} bp_update_rule;
+
+/// Hyper-parameters of one update. Weight decay is added to the gradient (L2, PyTorch's
+/// `weight_decay`) unless `decoupled`, in which case p -= lr·wd·p first (AdamW, Loshchilov & Hutter).
+typedef struct {
+    bp_update_rule rule;
+    float learning_rate, weight_decay;
+    int decoupled;
+    float momentum;
+    int nesterov;
+    float beta1, beta2, epsilon, bias_correction1, bias_correction2;
+    int amsgrad, centered;
+} bp_update;
+
+void bp_optimizer_update(const bp_update *update, int64_t n, float *param, const float *grad, float *state1,
+                         float *state2, float *state3);
+/// Clamps every gradient to [-limit, limit] in place.
+void bp_clip_values(int64_t n, float *grad, float limit);
+/// Σ x² in double precision.
+double bp_sum_of_squares(int64_t n, const float *x);
 
 #endif

@@ -64,6 +64,75 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
         out.append(t.tolist())
     return out
 
+def run(rule, clip_norm=None, clip_value=None):
+    """Three steps of `rule(t, g, state, step) -> t` after optional clipping."""
+    t, state, out = theta0.copy(), {}, []
+    for step in range(1, 4):
+        g = grad(t)
+        if clip_value is not None:
+            g = np.clip(g, -clip_value, clip_value)
+        if clip_norm is not None:
+            norm = np.sqrt((g * g).sum())
+            if norm > clip_norm:
+                g = g * (clip_norm / norm)
+        t = rule(t, g, state, step)
+        out.append(t.tolist())
+    return out
+
+def sgd_rule(lr, mu=0.0, wd=0.0):
+    def rule(t, g, s, step):
+        g = g + wd * t
+        if mu == 0:
+            return t - lr * g
+        s["v"] = mu * s.get("v", 0) + g
+        return t - lr * s["v"]
+    return rule
+
+def adagrad_rule(lr, eps=1e-10):
+    def rule(t, g, s, step):
+        s["s"] = s.get("s", 0) + g * g
+        return t - lr * g / (np.sqrt(s["s"]) + eps)
+    return rule
+
+def rmsprop_rule(lr, alpha=0.99, eps=1e-8, mu=0.0, centered=False):
+    def rule(t, g, s, step):
+        s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g * g
+        var = s["v"]
+        if centered:
+            s["a"] = alpha * s.get("a", 0) + (1 - alpha) * g
+            var = var - s["a"] ** 2
+        d = g / (np.sqrt(var) + eps)
+        if mu > 0:
+            s["b"] = mu * s.get("b", 0) + d
+            d = s["b"]
+        return t - lr * d
+    return rule
+
+def adam_rule(lr, b1=0.9, b2=0.999, eps=1e-8, amsgrad=False, wd=0.0, decoupled=False):
+    def rule(t, g, s, step):
+        if decoupled:
+            t = t * (1 - lr * wd)
+        else:
+            g = g + wd * t
+        s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+        s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+        v = s["v"]
+        if amsgrad:
+            s["vmax"] = np.maximum(s.get("vmax", 0), s["v"])
+            v = s["vmax"]
+        return t - lr * (s["m"] / (1 - b1 ** step)) / (np.sqrt(v / (1 - b2 ** step)) + eps)
+    return rule
+
+ref["sgd_weight_decay"] = run(sgd_rule(0.1, 0.9, wd=0.05))
+ref["adagrad"] = run(adagrad_rule(0.3))
+ref["rmsprop"] = run(rmsprop_rule(0.01))
+ref["rmsprop_momentum_centered"] = run(rmsprop_rule(0.01, mu=0.8, centered=True))
+ref["amsgrad"] = run(adam_rule(0.5, b2=0.5, amsgrad=True))
+ref["adamw"] = run(adam_rule(0.05, wd=0.1, decoupled=True))
+ref["adam_l2"] = run(adam_rule(0.05, wd=0.1))
+ref["sgd_clip_norm"] = run(sgd_rule(0.1), clip_norm=1.0)
+ref["sgd_clip_value"] = run(sgd_rule(0.1), clip_value=0.5)
+
 ref["sgd"] = sgd(0.1)
 ref["momentum"] = sgd(0.1, 0.9)
 ref["nesterov"] = sgd(0.1, 0.9, True)

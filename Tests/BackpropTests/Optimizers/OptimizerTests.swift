@@ -32,6 +32,57 @@ struct OptimizerTests {
     @Test func nesterov() { expectClose(run(SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)), fixtures.rows("nesterov"), "nesterov") }
     @Test func adamWithBiasCorrection() { expectClose(run(Adam(learningRate: 0.05)), fixtures.rows("adam"), "adam") }
 
+    @Test func sgdWithMomentumAndWeightDecay() {
+        expectClose(run(SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.05)), fixtures.rows("sgd_weight_decay"), "sgd+wd")
+    }
+
+    @Test func adaGrad() { expectClose(run(AdaGrad(learningRate: 0.3)), fixtures.rows("adagrad"), "adagrad") }
+    @Test func rmsProp() { expectClose(run(RMSProp(learningRate: 0.01)), fixtures.rows("rmsprop"), "rmsprop") }
+
+    @Test func rmsPropCenteredWithMomentum() {
+        expectClose(run(RMSProp(learningRate: 0.01, momentum: 0.8, centered: true)), fixtures.rows("rmsprop_momentum_centered"), "rmsprop centered")
+    }
+
+    @Test func amsGrad() {
+        let trajectory = run(Adam(learningRate: 0.5, beta2: 0.5, amsGrad: true))
+        expectClose(trajectory, fixtures.rows("amsgrad"), "amsgrad")
+        #expect(ReferenceMath.maxRelativeDifference(run(Adam(learningRate: 0.5, beta2: 0.5))[2], trajectory[2]) > 1e-4)
+    }
+
+    @Test func adamWDecouplesWeightDecay() {
+        expectClose(run(AdamW(learningRate: 0.05, weightDecay: 0.1)), fixtures.rows("adamw"), "adamw")
+        expectClose(run(Adam(learningRate: 0.05, weightDecay: 0.1)), fixtures.rows("adam_l2"), "adam+l2")
+    }
+
+    @Test func gradientClipping() {
+        let byNorm = SGD(learningRate: 0.1)
+        byNorm.clipNorm = 1
+        expectClose(run(byNorm), fixtures.rows("sgd_clip_norm"), "clip norm")
+        let byValue = SGD(learningRate: 0.1)
+        byValue.clipValue = 0.5
+        expectClose(run(byValue), fixtures.rows("sgd_clip_value"), "clip value")
+    }
+
+    @Test func wrongMomentumFormulaWouldBeCaught() {
+        // Keras-style momentum (v = μv − ηg) equals PyTorch's only at constant lr; a dampened
+        // update v = μv + (1−μ)g is a different rule and must not match.
+        let expected = fixtures.rows("momentum")
+        let dampened = run(SGD(learningRate: 0.01, momentum: 0.9))
+        #expect(ReferenceMath.maxRelativeDifference(dampened[2], expected[2]) > 1e-3)
+    }
+
+    @Test func parameterGroupsGetTheirOwnLearningRateAndDecay() {
+        let a = Parameter(Tensor([1, 1])), b = Parameter(Tensor([1, 1]))
+        let sgd = SGD(learningRate: 0.1, weightDecay: 0.5)
+        sgd.bind([a, b])
+        sgd.setOptions(for: [b], learningRateScale: 2, weightDecay: 0)
+        (a.value + b.value).sum().backward()
+        sgd.step()
+        let expectedA: Float = 1 - 0.1 * (1 + 0.5), expectedB: Float = 1 - 0.2
+        #expect(a.value.scalars == [expectedA, expectedA])
+        #expect(b.value.scalars == [expectedB, expectedB])
+    }
+
     @Test func wrongBiasCorrectionWouldBeCaught() {
         // Adam without bias correction takes a 10× smaller first step; the fixture tells them apart.
         let expected = fixtures.rows("adam")
