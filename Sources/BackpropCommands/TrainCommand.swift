@@ -62,23 +62,56 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Passes over the training data.")
     var epochs: Int = 10
 
-    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step.")
+    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step (the starting size under --batch-schedule).")
     var batchSize: Int = 128
 
     @Option(name: .long, help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
     var optimizer: OptimizerChoice = .adam
 
-    @Option(name: .long, help: "Learning rate (default 0.001 for adam, 0.01 for the SGD family).")
+    @Option(name: .long, help: "Learning rate (default 0.001 for adam and adamw, 0.01 otherwise).")
     var lr: Float?
 
     @Option(name: .long, help: "Momentum for --optimizer momentum or nesterov.")
     var momentum: Float = 0.9
 
+    @Option(name: .customLong("weight-decay"), help: "Weight decay: an L2 term in the gradient, decoupled for adamw (default 0, adamw 0.01).")
+    var weightDecay: Float?
+
+    @Option(name: .long, help: "L2 penalty λ·Σw² on every weight matrix, added to the reported loss.")
+    var l2: Float = 0
+
+    @Option(name: .customLong("clip-norm"), help: "Rescale gradients whose global L2 norm exceeds this.")
+    var clipNorm: Float?
+
     @Option(name: .long, help: "Dropout rate after each hidden layer (0 disables).")
     var dropout: Float = 0
 
-    @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out for validation after each epoch.")
+    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule: \(ScheduleChoice.allCases.map(\.rawValue).joined(separator: ", ")). linear ends at lr/100, exponential decays to lr/100, step multiplies by --decay-factor at --milestones, cosine anneals to 0, invsqrt decays as 1/√t after the first epoch, plateau is ReduceLROnPlateau.")
+    var lrSchedule: ScheduleChoice = .constant
+
+    @Option(name: .long, help: "Epochs of linear learning-rate warm-up before the schedule.")
+    var warmup: Int = 0
+
+    @Option(name: .long, help: "Epochs (1-based) at which step schedules change the learning rate or the batch size, comma-separated.")
+    var milestones: String = "4,7"
+
+    @Option(name: .customLong("decay-factor"), help: "Learning-rate factor for step and plateau schedules; the batch schedule grows the batch by its inverse.")
+    var decayFactor: Float = 0.5
+
+    @Option(name: .long, help: "Epochs without improvement before plateau schedules act.")
+    var patience: Int = 2
+
+    @Option(name: .customLong("batch-schedule"), help: "Batch-size schedule with the learning rate held: none, step (batch ÷ --decay-factor at --milestones), plateau (doubles on plateau).")
+    var batchSchedule: BatchScheduleChoice = .none
+
+    @Option(name: .customLong("early-stop"), help: "Stop when the monitored loss has not improved for this many epochs, restoring the best weights.")
+    var earlyStop: Int?
+
+    @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out for validation after each epoch (monitored by plateau and early stopping when > 0).")
     var validationSplit: Double = 0
+
+    @Option(name: .customLong("csv-log"), help: "Write one CSV row per epoch to this file.")
+    var csvLog: String?
 
     @Option(name: .long, help: "Random seed: fixes initialization, shuffling and dropout.")
     var seed: UInt64 = 0
@@ -94,12 +127,23 @@ struct TrainingOptions: ParsableArguments {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        guard l2 >= 0 else { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
+        if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be > 0, got \(clipNorm)") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        guard warmup >= 0 && warmup < epochs else { throw ValidationError("--warmup must be in 0..<\(epochs) epochs, got \(warmup)") }
+        guard decayFactor > 0 && decayFactor < 1 else { throw ValidationError("--decay-factor must be in (0, 1), got \(decayFactor)") }
+        guard patience >= 0 else { throw ValidationError("--patience must be ≥ 0, got \(patience)") }
+        if let earlyStop, earlyStop < 0 { throw ValidationError("--early-stop must be ≥ 0, got \(earlyStop)") }
         guard validationSplit >= 0 && validationSplit < 1 else {
             throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)")
         }
         _ = try parseIntegers(hidden, option: "--hidden")
+        _ = try parseIntegers(milestones, option: "--milestones")
     }
+
+    /// The value plateau schedules and early stopping watch.
+    var monitoredValue: String { validationSplit > 0 ? "val_loss" : "loss" }
 }
 
 /// One training run as the CLI performs it.
@@ -115,20 +159,63 @@ struct TrainingRun {
         let sampleShape = Shape(Array(train.inputs.shape.dimensions.dropFirst()))
         let model = options.model.makeModel(
             inputShape: sampleShape, classes: 10, hiddenWidths: try parseIntegers(options.hidden, option: "--hidden"),
-            dropout: options.dropout)
+            dropout: options.dropout, l2: options.l2)
         log(model.summary())
-        let optimizer = options.optimizer.make(learningRate: options.lr, momentum: options.momentum)
+        let weightDecay = options.weightDecay ?? (options.optimizer == .adamw ? 0.01 : 0)
+        let optimizer = options.optimizer.make(learningRate: options.lr, momentum: options.momentum, weightDecay: weightDecay)
+        optimizer.clipNorm = options.clipNorm
         model.compile(optimizer: optimizer, loss: .softmaxCrossEntropy, metrics: [.accuracy])
-        log("Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)), batch \(options.batchSize), seed \(options.seed) on \(Backends.current.name)")
+        let trainCount = train.count - Int((Double(train.count) * options.validationSplit).rounded())
+        let callbacks = try makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: trainCount)
+        log("Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), batch \(options.batchSize), seed \(options.seed) on \(Backends.current.name)")
         let fitStart = Date()
-        model.fit(
+        let history = model.fit(
             train.inputs, train.labels, batchSize: options.batchSize, epochs: options.epochs,
-            validationSplit: options.validationSplit, seed: options.seed, verbose: !options.quiet)
+            validationSplit: options.validationSplit, seed: options.seed, callbacks: callbacks, verbose: !options.quiet)
         let trainSeconds = Date().timeIntervalSince(fitStart)
         let result = model.evaluate(test.inputs, test.labels)
-        log(String(format: "Trained in %.1fs (%.0f samples/s)", trainSeconds,
-                   Double(train.count) * Double(options.epochs) * (1 - options.validationSplit) / trainSeconds))
+        log(String(format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, trainSeconds,
+                   Double(trainCount) * Double(history.epochs.count) / trainSeconds))
         print(String(format: "Test loss: %.4f - test accuracy: %.4f", result["loss"] ?? .nan, result["accuracy"] ?? .nan))
+    }
+
+    private func makeCallbacks(baseLearningRate lr: Float, trainCount: Int) throws -> [any Callback] {
+        var callbacks: [any Callback] = [TerminateOnNaN()]
+        let steps = (trainCount + options.batchSize - 1) / options.batchSize
+        let total = steps * options.epochs
+        let warmupSteps = options.warmup * steps
+        let milestones = try parseIntegers(options.milestones, option: "--milestones").sorted()
+        let schedule: LearningRateSchedule? = switch options.lrSchedule {
+        case .constant: options.warmup > 0 ? .constant(lr) : nil
+        case .linear: .linear(initial: lr, final: lr / 100, steps: total - warmupSteps)
+        case .exponential: .exponential(initial: lr, rate: 0.01, steps: total - warmupSteps)
+        case .step:
+            .piecewise(boundaries: milestones.map { ($0 - 1) * steps - warmupSteps },
+                       values: (0...milestones.count).map { lr * pow(options.decayFactor, Float($0)) })
+        case .cosine: .cosine(initial: lr, period: total - warmupSteps)
+        case .invsqrt: .inverseSquareRoot(initial: lr, steps: steps)
+        case .plateau: options.warmup > 0 ? .constant(lr) : nil
+        }
+        if let schedule { callbacks.append(LearningRateScheduler(schedule.withWarmup(steps: warmupSteps), unit: .step)) }
+        if options.lrSchedule == .plateau {
+            callbacks.append(ReduceLROnPlateau(monitor: options.monitoredValue, factor: options.decayFactor, patience: options.patience))
+        }
+        switch options.batchSchedule {
+        case .none: break
+        case .step:
+            var sizes: [Int: Int] = [:]
+            for (index, epoch) in milestones.enumerated() {
+                sizes[epoch] = Int((Float(options.batchSize) / pow(options.decayFactor, Float(index + 1))).rounded())
+            }
+            callbacks.append(BatchSizeScheduler(.milestones(sizes)))
+        case .plateau:
+            callbacks.append(BatchSizeScheduler(.onPlateau(monitor: options.monitoredValue, factor: 2, patience: options.patience, maximum: 8192)))
+        }
+        if let patience = options.earlyStop {
+            callbacks.append(EarlyStopping(monitor: options.monitoredValue, patience: patience, restoreBestWeights: true))
+        }
+        if let path = options.csvLog { callbacks.append(try CSVLogger(path: path)) }
+        return callbacks
     }
 }
 

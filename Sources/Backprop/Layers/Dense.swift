@@ -24,13 +24,16 @@ public final class Dense: Layer {
     ///   - useBias: whether to add a learned bias.
     ///   - weightInitializer: distribution of W; Glorot uniform by default, as in Keras.
     ///   - biasInitializer: distribution of b; zeros by default.
+    ///   - kernelRegularizer: penalty on W added to the training loss.
+    ///   - biasRegularizer: penalty on b added to the training loss.
     public init(
         _ inputSize: Int, _ outputSize: Int, activation: ActivationFunction = .identity, useBias: Bool = true,
-        weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros
+        weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
-        weight = Parameter(weightInitializer.makeTensor([inputSize, outputSize]))
-        bias = useBias ? Parameter(biasInitializer.makeTensor([outputSize])) : nil
+        weight = Parameter(weightInitializer.makeTensor([inputSize, outputSize]), regularizer: kernelRegularizer)
+        bias = useBias ? Parameter(biasInitializer.makeTensor([outputSize]), regularizer: biasRegularizer) : nil
         self.activation = activation
     }
 

@@ -7,6 +7,8 @@ public final class Parameter {
     /// Whether optimizers update it and gradients flow to it (false freezes it, e.g. for
     /// transfer learning).
     public var isTrainable: Bool
+    /// A norm penalty on this parameter added to the training loss, if any.
+    public var regularizer: Regularizer?
 
     /// The current value; operations on it are recorded when the parameter is trainable.
     public var value: Tensor {
@@ -22,7 +24,8 @@ public final class Parameter {
     public var elementCount: Int { accumulator.shape.elementCount }
 
     /// Creates a parameter holding a copy of `initialValue`.
-    public init(_ initialValue: Tensor, isTrainable: Bool = true) {
+    public init(_ initialValue: Tensor, isTrainable: Bool = true, regularizer: Regularizer? = nil) {
+        self.regularizer = regularizer
         accumulator = GradientAccumulator(shape: initialValue.shape)
         storage = initialValue.copy().storage
         node = TapeNode(leaf: accumulator)

@@ -51,6 +51,15 @@ public final class BufferPool: Sendable {
         }
     }
 
+    /// Fills every cached block with `value` (a debugging aid: with NaN, any kernel that reads
+    /// memory it did not write first shows up as NaN in its results).
+    public func fillCached(with value: Float) {
+        let blocks: [(UInt, Int)] = state.withLock { state in state.free.flatMap { count, list in list.map { ($0, count) } } }
+        for (address, count) in blocks {
+            UnsafeMutablePointer<Float>(bitPattern: address)?.update(repeating: value, count: max(count, 1))
+        }
+    }
+
     /// Returns every cached block to the system allocator.
     public func releaseCached() {
         let blocks: [UInt] = state.withLock { state in

@@ -12,17 +12,21 @@ public struct History: Sendable {
         public let learningRate: Float
         /// Wall-clock seconds of the training steps.
         public let seconds: Double
+        /// Samples per step during the epoch.
+        public let batchSize: Int
+
+        /// A logged value by name: `loss`, `accuracy`, `val_loss`, `penalty`…
+        public func value(_ name: String) -> Double? {
+            name.hasPrefix("val_") ? validation?[String(name.dropFirst(4))] : training[name]
+        }
     }
 
     /// The epochs, in order.
     public internal(set) var epochs: [Epoch] = []
 
     /// The per-epoch series of a value: `history["loss"]`, `history["val_accuracy"]`.
-    public subscript(name: String) -> [Double] {
-        if name.hasPrefix("val_") {
-            let base = String(name.dropFirst(4))
-            return epochs.compactMap { $0.validation?[base] }
-        }
-        return epochs.compactMap { $0.training[name] }
-    }
+    public subscript(name: String) -> [Double] { epochs.compactMap { $0.value(name) } }
+
+    /// The learning rate at the end of each epoch.
+    public var learningRates: [Float] { epochs.map(\.learningRate) }
 }

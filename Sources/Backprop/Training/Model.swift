@@ -81,7 +81,7 @@ public final class Model {
             validation = (x.slice([(count - held)..<count]), y.slice([(count - held)..<count]))
         }
         if let validation { checkBatch(validation.x, validation.y, "fit (validation data)") }
-        var trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
+        let trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
         return trainer.fit(
             training, validation: validation, batchSize: batchSize, epochs: epochs, shuffle: shuffle,
             generator: RandomGenerator(seed: seed), callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
