@@ -49,7 +49,8 @@ public final class TrainingState {
     /// Why training was stopped early, shown to the user.
     public var stopReason: String?
 
-    init(model: Model, optimizer: Optimizer, epochs: Int, sampleCount: Int, batchSize: Int) {
+    /// Creates the state `fit` hands to callbacks (public so callbacks can be tested on their own).
+    public init(model: Model, optimizer: Optimizer, epochs: Int, sampleCount: Int, batchSize: Int) {
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs

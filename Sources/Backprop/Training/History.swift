@@ -15,6 +15,15 @@ public struct History: Sendable {
         /// Samples per step during the epoch.
         public let batchSize: Int
 
+        public init(epoch: Int, training: Logs, validation: Logs?, learningRate: Float, seconds: Double, batchSize: Int) {
+            self.epoch = epoch
+            self.training = training
+            self.validation = validation
+            self.learningRate = learningRate
+            self.seconds = seconds
+            self.batchSize = batchSize
+        }
+
         /// A logged value by name: `loss`, `accuracy`, `val_loss`, `penalty`…
         public func value(_ name: String) -> Double? {
             name.hasPrefix("val_") ? validation?[String(name.dropFirst(4))] : training[name]

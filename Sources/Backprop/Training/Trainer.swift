@@ -58,7 +58,8 @@ struct Trainer {
     }
 
     /// One optimizer step on a batch; returns the data loss, the penalty and the (detached)
-    /// predictions.
+    /// predictions. A step whose loss is NaN or infinite is not applied, so the parameters keep
+    /// their last finite values (TerminateOnNaN can then name the layer that broke).
     private func trainStep(_ x: Tensor, _ y: Tensor) -> (Float, Float, Tensor) {
         optimizer.zeroGradients()
         let result: (Float, Float, Tensor) = withTrainingMode {
@@ -71,7 +72,7 @@ struct Trainer {
             dataLoss.backward()
             return (dataLoss.item, 0, predictions.detached())
         }
-        optimizer.step()
+        if (result.0 + result.1).isFinite { optimizer.step() }
         return result
     }
 

@@ -74,6 +74,8 @@ struct GradientCheckTests {
         Case("binary cross-entropy", [[6]]) { BinaryCrossEntropy()($0[0], Tensor([0, 1, 1, 0, 1, 0])) },
         Case("mean squared error", [[2, 3]]) { MeanSquaredError()($0[0], Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])) },
         Case("mean absolute error", [[5]]) { MeanAbsoluteError()($0[0], Tensor([3, 3, 3, 3, 3])) },
+        Case("L2 penalty", [[3, 4]]) { Regularizer.l2(0.3).penalty($0[0]) },
+        Case("L1 + L2 penalty", [[5]]) { Regularizer.l1l2(l1: 0.2, l2: 0.1).penalty($0[0]) },
         Case("composition (two-layer net)", [[3, 4], [4, 5], [5]]) { (matmul($0[0], $0[1]) + $0[2]).tanh().sum(alongAxis: 1) },
     ]
 
