@@ -46,7 +46,7 @@ public enum FashionMNIST {
         if let bad = labelFile.bytes.firstIndex(where: { Int($0) >= classes }) {
             throw BackpropError.malformed(path: labelsPath, field: "label \(bad)", expected: "a class in 0..<\(classes)", found: "\(labelFile.bytes[bad])")
         }
-        let inputs = Tensor(bytes: imageFile.bytes, shape: Shape(imageFile.shape + [1]), scale: 1 / 255)
+        let inputs = Tensor(bytes: imageFile.bytes, shape: Shape(imageFile.shape + [1]), dividedBy: 255)
         let labelTensor = Tensor(bytes: labelFile.bytes, shape: [labelFile.shape[0]])
         return LabeledData(inputs: inputs, labels: labelTensor)
     }

@@ -12,13 +12,14 @@ extension Tensor {
         }
     }
 
-    /// Bytes converted to floats and multiplied by `scale` (e.g. 1/255 for pixels), in one pass.
-    public init(bytes: [UInt8], shape: Shape, scale: Float = 1) {
+    /// Bytes converted to floats and divided by `divisor` (e.g. 255 for pixels, giving exactly the
+    /// values NumPy's `x / 255` gives), in one pass.
+    public init(bytes: [UInt8], shape: Shape, dividedBy divisor: Float = 1) {
         precondition(bytes.count == shape.elementCount, "Tensor: \(bytes.count) bytes do not fill shape \(shape)")
         self.init(uninitializedShape: shape)
         let destination = storage.pointer
         bytes.withUnsafeBufferPointer { source in
-            for i in 0..<source.count { destination[i] = Float(source[i]) * scale }
+            for i in 0..<source.count { destination[i] = Float(source[i]) / divisor }
         }
     }
 
