@@ -36,6 +36,9 @@ public struct SummaryCommand: ParsableCommand {
     @Option(name: .long, help: "Hidden layer widths of the MLP, comma-separated.")
     var hidden: String = "512,256"
 
+    @Option(name: .long, help: "Width multiplier of the VGG preset's channels and dense layers.")
+    var width: Double = 1
+
     @Option(name: .long, help: "Input shape of one sample, comma-separated (height,width,channels).")
     var inputShape: String = "28,28,1"
 
@@ -47,7 +50,7 @@ public struct SummaryCommand: ParsableCommand {
     public func run() throws {
         let shape = try parseIntegers(inputShape, option: "--input-shape")
         let widths = try parseIntegers(hidden, option: "--hidden")
-        print(model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, dropout: 0).summary())
+        print(model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, width: width).summary())
     }
 }
 
@@ -58,6 +61,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(name: .long, help: "Hidden layer widths of the MLP, comma-separated.")
     var hidden: String = "512,256"
+
+    @Option(name: .long, help: "Width multiplier of the VGG preset's channels and dense layers.")
+    var width: Double = 1
 
     @Option(name: .long, help: "Passes over the training data.")
     var epochs: Int = 10
@@ -123,6 +129,7 @@ struct TrainingOptions: ParsableArguments {
     var quiet = false
 
     func validate() throws {
+        guard width > 0 && width <= 4 else { throw ValidationError("--width must be in (0, 4], got \(width)") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
@@ -159,7 +166,7 @@ struct TrainingRun {
         let sampleShape = Shape(Array(train.inputs.shape.dimensions.dropFirst()))
         let model = options.model.makeModel(
             inputShape: sampleShape, classes: 10, hiddenWidths: try parseIntegers(options.hidden, option: "--hidden"),
-            dropout: options.dropout, l2: options.l2)
+            dropout: options.dropout, l2: options.l2, width: options.width)
         log(model.summary())
         let weightDecay = options.weightDecay ?? (options.optimizer == .adamw ? 0.01 : 0)
         let optimizer = options.optimizer.make(learningRate: options.lr, momentum: options.momentum, weightDecay: weightDecay)

@@ -54,6 +54,29 @@ public protocol Backend: AnyObject, Sendable {
     /// Sum of the first `count` elements, accumulated in double precision.
     func sum(_ x: TensorStorage, count: Int) -> Double
 
+    /// Convolution forward over NHWC input and HWIO weights: output = conv(input, weight) + bias.
+    func convolutionForward(
+        _ geometry: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
+        into output: TensorStorage)
+    /// ∂L/∂input from ∂L/∂output (overwrites `inputGradient`).
+    func convolutionBackwardData(
+        _ geometry: ConvolutionGeometry, outputGradient: TensorStorage, weight: TensorStorage,
+        into inputGradient: TensorStorage)
+    /// ∂L/∂weight (HWIO) and, when given a buffer, ∂L/∂bias (overwrites both).
+    func convolutionBackwardWeights(
+        _ geometry: ConvolutionGeometry, input: TensorStorage, outputGradient: TensorStorage,
+        into weightGradient: TensorStorage, biasGradient: TensorStorage?)
+    /// Max or average pooling over NHWC; returns the workspace the backward pass needs, if any.
+    func poolingForward(_ geometry: PoolingGeometry, input: TensorStorage, into output: TensorStorage) -> TensorStorage?
+    /// ∂L/∂input from ∂L/∂output (overwrites `inputGradient`).
+    func poolingBackward(
+        _ geometry: PoolingGeometry, outputGradient: TensorStorage, workspace: TensorStorage?,
+        into inputGradient: TensorStorage)
+    /// The kernels that run a convolution and a pooling shape (forward, backward…), e.g.
+    /// "brg:avx512_core"; a `ref` kernel is a performance bug.
+    func kernelNames(_ geometry: ConvolutionGeometry) -> [String]
+    func kernelNames(_ geometry: PoolingGeometry) -> [String]
+
     /// One optimizer update over `range` of the flat buffers (see `OptimizerUpdate`); `state`
     /// holds up to three per-parameter buffers of the rule.
     func optimizerUpdate(
@@ -109,4 +132,22 @@ public struct OptimizerUpdate: Sendable {
         self.weightDecay = weightDecay
         self.decoupledWeightDecay = decoupledWeightDecay
     }
+}
+
+/// The shape of a 2-D convolution: NHWC input and output, HWIO weights.
+public struct ConvolutionGeometry: Hashable, Sendable {
+    public var batch, inputHeight, inputWidth, inputChannels: Int
+    public var outputHeight, outputWidth, outputChannels: Int
+    public var kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth: Int
+    public var padTop, padLeft, padBottom, padRight: Int
+    public var hasBias: Bool
+}
+
+/// The shape of a 2-D pooling over NHWC.
+public struct PoolingGeometry: Hashable, Sendable {
+    public enum Kind: Sendable { case max, average }
+    public var batch, inputHeight, inputWidth, channels, outputHeight, outputWidth: Int
+    public var kernelHeight, kernelWidth, strideHeight, strideWidth: Int
+    public var padTop, padLeft, padBottom, padRight: Int
+    public var kind: Kind
 }

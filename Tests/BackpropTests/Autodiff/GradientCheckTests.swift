@@ -8,13 +8,17 @@ struct GradientCheckTests {
         let name: String
         let shapes: [Shape]
         let positive: Bool
+        /// Inputs are a shuffled even grid, so no two values lie within 2ε (max-style kinks).
+        let distinct: Bool
         let function: @Sendable ([Tensor]) -> Tensor
         var testDescription: String { name }
 
-        init(_ name: String, _ shapes: [Shape], positive: Bool = false, _ function: @escaping @Sendable ([Tensor]) -> Tensor) {
+        init(_ name: String, _ shapes: [Shape], positive: Bool = false, distinct: Bool = false,
+             _ function: @escaping @Sendable ([Tensor]) -> Tensor) {
             self.name = name
             self.shapes = shapes
             self.positive = positive
+            self.distinct = distinct
             self.function = function
         }
     }
@@ -74,6 +78,16 @@ struct GradientCheckTests {
         Case("binary cross-entropy", [[6]]) { BinaryCrossEntropy()($0[0], Tensor([0, 1, 1, 0, 1, 0])) },
         Case("mean squared error", [[2, 3]]) { MeanSquaredError()($0[0], Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])) },
         Case("mean absolute error", [[5]]) { MeanAbsoluteError()($0[0], Tensor([3, 3, 3, 3, 3])) },
+        Case("conv2D (valid, bias)", [[2, 5, 6, 3], [3, 2, 3, 4], [4]]) { $0[0].conv2D($0[1], bias: $0[2]) },
+        Case("conv2D (same, stride 2)", [[1, 7, 6, 2], [3, 3, 2, 3]]) { $0[0].conv2D($0[1], strides: (2, 2), padding: .same) },
+        Case("conv2D (explicit padding, dilation 2)", [[2, 6, 7, 2], [2, 3, 2, 2]]) {
+            $0[0].conv2D($0[1], padding: .explicit(top: 1, left: 0, bottom: 2, right: 1), dilation: (2, 2))
+        },
+        Case("conv2D (1×1, stride 3)", [[1, 7, 7, 3], [1, 1, 3, 2], [2]]) { $0[0].conv2D($0[1], bias: $0[2], strides: (3, 3)) },
+        Case("maxPool2D (2×2)", [[2, 4, 6, 3]], distinct: true) { $0[0].maxPool2D(size: (2, 2)) },
+        Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) { $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same) },
+        Case("averagePool2D (2×3 stride 1)", [[2, 5, 5, 2]]) { $0[0].averagePool2D(size: (2, 3), strides: (1, 1)) },
+        Case("averagePool2D (same, excludes padding)", [[1, 5, 5, 3]]) { $0[0].averagePool2D(size: (3, 3), strides: (2, 2), padding: .same) },
         Case("L2 penalty", [[3, 4]]) { Regularizer.l2(0.3).penalty($0[0]) },
         Case("L1 + L2 penalty", [[5]]) { Regularizer.l1l2(l1: 0.2, l2: 0.1).penalty($0[0]) },
         Case("composition (two-layer net)", [[3, 4], [4, 5], [5]]) { (matmul($0[0], $0[1]) + $0[2]).tanh().sum(alongAxis: 1) },
@@ -82,7 +96,12 @@ struct GradientCheckTests {
     @Test(arguments: cases)
     func gradientMatchesFiniteDifferences(_ testCase: Case) {
         let inputs = testCase.shapes.enumerated().map { index, shape in
-            Tensor(ReferenceMath.values(shape.elementCount, seed: UInt64(index + 1),
+            if testCase.distinct {
+                var generator = RandomGenerator(seed: UInt64(index + 1))
+                let grid = (0..<shape.elementCount).map { Float($0) * 0.05 - 2 }.shuffled(using: &generator)
+                return Tensor(grid, shape: shape)
+            }
+            return Tensor(ReferenceMath.values(shape.elementCount, seed: UInt64(index + 1),
                                         lower: testCase.positive ? 0.5 : -2, upper: testCase.positive ? 2 : 2, gap: 0.1),
                    shape: shape)
         }

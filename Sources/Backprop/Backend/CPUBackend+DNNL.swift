@@ -1,0 +1,123 @@
+import CBackpropDNNL
+import Foundation
+import Synchronization
+
+/// Convolution and pooling through oneDNN primitives, created once per shape and cached (creation
+/// JIT-compiles a kernel; re-use costs nothing).
+extension CPUBackend {
+    public func convolutionForward(
+        _ geometry: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
+        into output: TensorStorage
+    ) {
+        let status = DNNLCache.shared.convolution(geometry).withHandle {
+            bp_conv_forward($0, input.pointer, weight.pointer, bias?.pointer, output.pointer)
+        }
+        precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
+    }
+
+    public func convolutionBackwardData(
+        _ geometry: ConvolutionGeometry, outputGradient: TensorStorage, weight: TensorStorage,
+        into inputGradient: TensorStorage
+    ) {
+        let status = DNNLCache.shared.convolution(geometry).withHandle {
+            bp_conv_backward_data($0, outputGradient.pointer, weight.pointer, inputGradient.pointer)
+        }
+        precondition(status == 0, "conv2D: oneDNN backward-data failed for \(geometry)")
+    }
+
+    public func convolutionBackwardWeights(
+        _ geometry: ConvolutionGeometry, input: TensorStorage, outputGradient: TensorStorage,
+        into weightGradient: TensorStorage, biasGradient: TensorStorage?
+    ) {
+        let status = DNNLCache.shared.convolution(geometry).withHandle {
+            bp_conv_backward_weights($0, input.pointer, outputGradient.pointer, weightGradient.pointer, biasGradient?.pointer)
+        }
+        precondition(status == 0, "conv2D: oneDNN backward-weights failed for \(geometry)")
+    }
+
+    public func poolingForward(_ geometry: PoolingGeometry, input: TensorStorage, into output: TensorStorage) -> TensorStorage? {
+        let pool = DNNLCache.shared.pooling(geometry)
+        let bytes = pool.withHandle { bp_pool_workspace_size($0) }
+        let workspace = bytes > 0 ? TensorStorage(uninitializedCount: (bytes + 3) / 4) : nil
+        let status = pool.withHandle { bp_pool_forward($0, input.pointer, output.pointer, workspace?.pointer) }
+        precondition(status == 0, "pool2D: oneDNN forward failed for \(geometry)")
+        return workspace
+    }
+
+    public func poolingBackward(
+        _ geometry: PoolingGeometry, outputGradient: TensorStorage, workspace: TensorStorage?,
+        into inputGradient: TensorStorage
+    ) {
+        let status = DNNLCache.shared.pooling(geometry).withHandle {
+            bp_pool_backward($0, outputGradient.pointer, workspace?.pointer, inputGradient.pointer)
+        }
+        precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
+    }
+
+    public func kernelNames(_ geometry: ConvolutionGeometry) -> [String] {
+        let conv = DNNLCache.shared.convolution(geometry)
+        return (0..<3).map { which in conv.withHandle { String(cString: bp_conv_implementation($0, Int32(which))) } }
+    }
+
+    public func kernelNames(_ geometry: PoolingGeometry) -> [String] {
+        let pool = DNNLCache.shared.pooling(geometry)
+        return (0..<2).map { which in pool.withHandle { String(cString: bp_pool_implementation($0, Int32(which))) } }
+    }
+}
+
+/// Owns one oneDNN object (a convolution or a pooling of one shape).
+final class DNNLObject: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let destroy: (OpaquePointer) -> Void
+
+    init(_ handle: OpaquePointer, destroy: @escaping (OpaquePointer) -> Void) {
+        self.handle = handle
+        self.destroy = destroy
+    }
+
+    deinit { destroy(handle) }
+
+    func withHandle<R>(_ body: (OpaquePointer) -> R) -> R { body(handle) }
+}
+
+/// The process-wide cache of oneDNN primitives by shape.
+final class DNNLCache: Sendable {
+    static let shared = DNNLCache()
+    private let convolutions = Mutex<[ConvolutionGeometry: DNNLObject]>([:])
+    private let poolings = Mutex<[PoolingGeometry: DNNLObject]>([:])
+
+    func convolution(_ g: ConvolutionGeometry) -> DNNLObject {
+        if let cached = convolutions.withLock({ $0[g] }) { return cached }
+        var geometry = bp_conv_geometry(
+            batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
+            input_channels: Int64(g.inputChannels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
+            output_channels: Int64(g.outputChannels), kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth),
+            stride_height: Int64(g.strideHeight), stride_width: Int64(g.strideWidth), dilation_height: Int64(g.dilationHeight),
+            dilation_width: Int64(g.dilationWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0)
+        var error = [CChar](repeating: 0, count: 256)
+        guard let handle = bp_conv_create(&geometry, &error, error.count) else {
+            preconditionFailure("conv2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+        }
+        let object = DNNLObject(handle) { bp_conv_destroy($0) }
+        convolutions.withLock { $0[g] = object }
+        return object
+    }
+
+    func pooling(_ g: PoolingGeometry) -> DNNLObject {
+        if let cached = poolings.withLock({ $0[g] }) { return cached }
+        var geometry = bp_pool_geometry(
+            batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
+            channels: Int64(g.channels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
+            kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_height: Int64(g.strideHeight),
+            stride_width: Int64(g.strideWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0)
+        var error = [CChar](repeating: 0, count: 256)
+        guard let handle = bp_pool_create(&geometry, &error, error.count) else {
+            preconditionFailure("pool2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+        }
+        let object = DNNLObject(handle) { bp_pool_destroy($0) }
+        poolings.withLock { $0[g] = object }
+        return object
+    }
+}

@@ -1,0 +1,48 @@
+/// Max pooling over channels-last images: [N, H, W, C] → [N, H′, W′, C], each output the maximum
+/// of its window. Strides default to the window size.
+public final class MaxPool2D: Layer {
+    public let size: (Int, Int)
+    public let strides: (Int, Int)
+    public let padding: Padding
+
+    public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+        self.size = size
+        self.strides = strides ?? size
+        self.padding = padding
+    }
+
+    public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
+        self.init(size: (size, size), strides: stride.map { ($0, $0) }, padding: padding)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.maxPool2D(size: size, strides: strides, padding: padding) }
+}
+
+/// Average pooling over channels-last images (padded positions are not counted).
+public final class AvgPool2D: Layer {
+    public let size: (Int, Int)
+    public let strides: (Int, Int)
+    public let padding: Padding
+
+    public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+        self.size = size
+        self.strides = strides ?? size
+        self.padding = padding
+    }
+
+    public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
+        self.init(size: (size, size), strides: stride.map { ($0, $0) }, padding: padding)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.averagePool2D(size: size, strides: strides, padding: padding) }
+}
+
+/// The mean of each channel over all positions: [N, H, W, C] → [N, C].
+public final class GlobalAveragePooling2D: Layer {
+    public init() {}
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4, "GlobalAveragePooling2D: input must be [N, H, W, C], got \(input.shape)")
+        return input.mean(alongAxes: [1, 2])
+    }
+}

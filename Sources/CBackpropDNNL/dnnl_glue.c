@@ -1,0 +1,317 @@
+// oneDNN primitives for convolution and pooling, created once per shape and executed with the
+// caller's buffers. Activations stay NHWC; weights are reordered between Backprop's HWIO and the
+// blocked layout oneDNN's fastest kernel wants (format_tag_any), using buffers kept here.
+#include "CBackpropDNNL.h"
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void create_engine(void) {
+    dnnl_engine_create(&engine, dnnl_cpu, 0);
+    dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+}
+
+typedef struct {
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t primitive;
+} primitive;
+
+static void destroy_primitive(primitive *p) {
+    if (p->primitive) dnnl_primitive_destroy(p->primitive);
+    if (p->pd) dnnl_primitive_desc_destroy(p->pd);
+    p->primitive = NULL;
+    p->pd = NULL;
+}
+
+static int make_primitive(primitive *p, const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint,
+                          const char *what, char *error, size_t error_size) {
+    dnnl_status_t status = dnnl_primitive_desc_create(&p->pd, desc, NULL, engine, hint);
+    if (status == dnnl_success) status = dnnl_primitive_create(&p->primitive, p->pd);
+    if (status != dnnl_success) {
+        snprintf(error, error_size, "oneDNN rejected the %s: %s", what, dnnl_status2str(status));
+        return 0;
+    }
+    return 1;
+}
+
+static const char *implementation(const primitive *p) {
+    const char *name = "none";
+    if (p->pd) dnnl_primitive_desc_query(p->pd, dnnl_query_impl_info_str, 0, &name);
+    return name;
+}
+
+/// A reorder between two layouts, or nothing when they are equal.
+typedef struct {
+    primitive reorder;
+    dnnl_memory_t from, to;
+    int needed;
+} layout_change;
+
+static int make_layout_change(layout_change *c, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                              char *error, size_t error_size) {
+    memset(c, 0, sizeof(*c));
+    if (dnnl_memory_desc_equal(from, to)) return 1;
+    c->needed = 1;
+    dnnl_status_t status = dnnl_reorder_primitive_desc_create(&c->reorder.pd, from, engine, to, engine, NULL);
+    if (status == dnnl_success) status = dnnl_primitive_create(&c->reorder.primitive, c->reorder.pd);
+    if (status == dnnl_success) status = dnnl_memory_create(&c->from, from, engine, DNNL_MEMORY_NONE);
+    if (status == dnnl_success) status = dnnl_memory_create(&c->to, to, engine, DNNL_MEMORY_NONE);
+    if (status != dnnl_success) {
+        snprintf(error, error_size, "oneDNN could not reorder weights: %s", dnnl_status2str(status));
+        return 0;
+    }
+    return 1;
+}
+
+static int run_layout_change(layout_change *c, const void *from, void *to) {
+    dnnl_memory_set_data_handle(c->from, (void *)from);
+    dnnl_memory_set_data_handle(c->to, to);
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, c->from}, {DNNL_ARG_TO, c->to}};
+    return dnnl_primitive_execute(c->reorder.primitive, stream, 2, args) == dnnl_success ? 0 : -1;
+}
+
+static void destroy_layout_change(layout_change *c) {
+    if (!c->needed) return;
+    destroy_primitive(&c->reorder);
+    dnnl_memory_destroy(c->from);
+    dnnl_memory_destroy(c->to);
+}
+
+static dnnl_memory_t make_memory(const dnnl_memory_desc_t *md) {
+    dnnl_memory_t memory = NULL;
+    dnnl_memory_create(&memory, md, engine, DNNL_MEMORY_NONE);
+    return memory;
+}
+
+// MARK: - Convolution
+
+struct bp_conv {
+    int has_bias;
+    primitive forward, backward_data, backward_weights;
+    layout_change to_forward_weights, to_backward_data_weights, from_weight_gradient;
+    void *forward_weights, *backward_data_weights, *weight_gradient; // blocked buffers, when needed
+    dnnl_memory_t src, dst, weights_fwd, bias, diff_dst, diff_src, weights_bwd, diff_weights, diff_bias;
+};
+
+static void *aligned_buffer(const dnnl_memory_desc_t *md) {
+    size_t size = dnnl_memory_desc_get_size(md);
+    void *buffer = NULL;
+    if (posix_memalign(&buffer, 64, size ? size : 64) != 0) return NULL;
+    return buffer;
+}
+
+bp_conv *bp_conv_create(const bp_conv_geometry *g, char *error, size_t error_size) {
+    pthread_once(&engine_once, create_engine);
+    bp_conv *conv = calloc(1, sizeof(bp_conv));
+    conv->has_bias = g->has_bias;
+    dnnl_dims_t src_dims = {g->batch, g->input_channels, g->input_height, g->input_width};
+    dnnl_dims_t dst_dims = {g->batch, g->output_channels, g->output_height, g->output_width};
+    dnnl_dims_t weight_dims = {g->output_channels, g->input_channels, g->kernel_height, g->kernel_width};
+    dnnl_dims_t bias_dims = {g->output_channels};
+    dnnl_dims_t strides = {g->stride_height, g->stride_width};
+    dnnl_dims_t dilates = {g->dilation_height - 1, g->dilation_width - 1};
+    dnnl_dims_t pad_l = {g->pad_top, g->pad_left}, pad_r = {g->pad_bottom, g->pad_right};
+    dnnl_memory_desc_t src_md, dst_md, user_weights_md, any_weights_md, bias_md;
+    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&user_weights_md, 4, weight_dims, dnnl_f32, dnnl_hwio);
+    dnnl_memory_desc_init_by_tag(&any_weights_md, 4, weight_dims, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, dnnl_f32, dnnl_x);
+    const dnnl_memory_desc_t *bias = g->has_bias ? &bias_md : NULL;
+
+    dnnl_convolution_desc_t forward, backward_data, backward_weights;
+    int ok = dnnl_dilated_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct,
+                                                        &src_md, &any_weights_md, bias, &dst_md, strides, dilates,
+                                                        pad_l, pad_r) == dnnl_success
+             && make_primitive(&conv->forward, &forward, NULL, "convolution", error, error_size);
+    ok = ok && dnnl_dilated_convolution_backward_data_desc_init(&backward_data, dnnl_convolution_direct, &src_md,
+                                                                &any_weights_md, &dst_md, strides, dilates, pad_l,
+                                                                pad_r) == dnnl_success
+         && make_primitive(&conv->backward_data, &backward_data, conv->forward.pd, "convolution backward data", error, error_size);
+    ok = ok && dnnl_dilated_convolution_backward_weights_desc_init(&backward_weights, dnnl_convolution_direct, &src_md,
+                                                                   &any_weights_md, bias, &dst_md, strides, dilates,
+                                                                   pad_l, pad_r) == dnnl_success
+         && make_primitive(&conv->backward_weights, &backward_weights, conv->forward.pd, "convolution backward weights", error, error_size);
+    if (!ok) {
+        if (!error[0]) snprintf(error, error_size, "oneDNN rejected the convolution shape");
+        bp_conv_destroy(conv);
+        return NULL;
+    }
+    const dnnl_memory_desc_t *forward_weights_md = dnnl_primitive_desc_query_md(conv->forward.pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *backward_weights_md = dnnl_primitive_desc_query_md(conv->backward_data.pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *gradient_md = dnnl_primitive_desc_query_md(conv->backward_weights.pd, dnnl_query_diff_weights_md, 0);
+    ok = make_layout_change(&conv->to_forward_weights, &user_weights_md, forward_weights_md, error, error_size)
+         && make_layout_change(&conv->to_backward_data_weights, &user_weights_md, backward_weights_md, error, error_size)
+         && make_layout_change(&conv->from_weight_gradient, gradient_md, &user_weights_md, error, error_size);
+    if (!ok) {
+        bp_conv_destroy(conv);
+        return NULL;
+    }
+    if (conv->to_forward_weights.needed) conv->forward_weights = aligned_buffer(forward_weights_md);
+    if (conv->to_backward_data_weights.needed) conv->backward_data_weights = aligned_buffer(backward_weights_md);
+    if (conv->from_weight_gradient.needed) conv->weight_gradient = aligned_buffer(gradient_md);
+    conv->src = make_memory(&src_md);
+    conv->dst = make_memory(&dst_md);
+    conv->diff_src = make_memory(&src_md);
+    conv->diff_dst = make_memory(&dst_md);
+    conv->weights_fwd = make_memory(forward_weights_md);
+    conv->weights_bwd = make_memory(backward_weights_md);
+    conv->diff_weights = make_memory(gradient_md);
+    conv->bias = make_memory(&bias_md);
+    conv->diff_bias = make_memory(&bias_md);
+    return conv;
+}
+
+void bp_conv_destroy(bp_conv *conv) {
+    if (!conv) return;
+    destroy_primitive(&conv->forward);
+    destroy_primitive(&conv->backward_data);
+    destroy_primitive(&conv->backward_weights);
+    destroy_layout_change(&conv->to_forward_weights);
+    destroy_layout_change(&conv->to_backward_data_weights);
+    destroy_layout_change(&conv->from_weight_gradient);
+    free(conv->forward_weights);
+    free(conv->backward_data_weights);
+    free(conv->weight_gradient);
+    dnnl_memory_t memories[] = {conv->src, conv->dst, conv->weights_fwd, conv->bias, conv->diff_dst,
+                                conv->diff_src, conv->weights_bwd, conv->diff_weights, conv->diff_bias};
+    for (size_t i = 0; i < sizeof(memories) / sizeof(memories[0]); i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+    free(conv);
+}
+
+static int execute(const primitive *p, int count, dnnl_exec_arg_t *args) {
+    return dnnl_primitive_execute(p->primitive, stream, count, args) == dnnl_success ? 0 : -1;
+}
+
+int bp_conv_forward(bp_conv *conv, const float *src, const float *weights, const float *bias, float *dst) {
+    const void *w = weights;
+    if (conv->to_forward_weights.needed) {
+        if (run_layout_change(&conv->to_forward_weights, weights, conv->forward_weights)) return -1;
+        w = conv->forward_weights;
+    }
+    dnnl_memory_set_data_handle(conv->src, (void *)src);
+    dnnl_memory_set_data_handle(conv->weights_fwd, (void *)w);
+    dnnl_memory_set_data_handle(conv->dst, dst);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, conv->src}, {DNNL_ARG_WEIGHTS, conv->weights_fwd}, {DNNL_ARG_DST, conv->dst},
+                               {DNNL_ARG_BIAS, conv->bias}};
+    if (conv->has_bias) dnnl_memory_set_data_handle(conv->bias, (void *)bias);
+    return execute(&conv->forward, conv->has_bias ? 4 : 3, args);
+}
+
+int bp_conv_backward_data(bp_conv *conv, const float *diff_dst, const float *weights, float *diff_src) {
+    const void *w = weights;
+    if (conv->to_backward_data_weights.needed) {
+        if (run_layout_change(&conv->to_backward_data_weights, weights, conv->backward_data_weights)) return -1;
+        w = conv->backward_data_weights;
+    }
+    dnnl_memory_set_data_handle(conv->diff_dst, (void *)diff_dst);
+    dnnl_memory_set_data_handle(conv->weights_bwd, (void *)w);
+    dnnl_memory_set_data_handle(conv->diff_src, diff_src);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, conv->diff_dst}, {DNNL_ARG_WEIGHTS, conv->weights_bwd},
+                               {DNNL_ARG_DIFF_SRC, conv->diff_src}};
+    return execute(&conv->backward_data, 3, args);
+}
+
+int bp_conv_backward_weights(bp_conv *conv, const float *src, const float *diff_dst, float *diff_weights,
+                             float *diff_bias) {
+    void *target = conv->from_weight_gradient.needed ? conv->weight_gradient : diff_weights;
+    dnnl_memory_set_data_handle(conv->src, (void *)src);
+    dnnl_memory_set_data_handle(conv->diff_dst, (void *)diff_dst);
+    dnnl_memory_set_data_handle(conv->diff_weights, target);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, conv->src}, {DNNL_ARG_DIFF_DST, conv->diff_dst},
+                               {DNNL_ARG_DIFF_WEIGHTS, conv->diff_weights}, {DNNL_ARG_DIFF_BIAS, conv->diff_bias}};
+    int with_bias = conv->has_bias && diff_bias;
+    if (with_bias) dnnl_memory_set_data_handle(conv->diff_bias, diff_bias);
+    if (execute(&conv->backward_weights, with_bias ? 4 : 3, args)) return -1;
+    if (conv->from_weight_gradient.needed) return run_layout_change(&conv->from_weight_gradient, target, diff_weights);
+    return 0;
+}
+
+const char *bp_conv_implementation(const bp_conv *conv, int which) {
+    return implementation(which == 0 ? &conv->forward : which == 1 ? &conv->backward_data : &conv->backward_weights);
+}
+
+// MARK: - Pooling
+
+struct bp_pool {
+    primitive forward, backward;
+    size_t workspace_size;
+    dnnl_memory_t src, dst, diff_src, diff_dst, workspace;
+    int max;
+};
+
+bp_pool *bp_pool_create(const bp_pool_geometry *g, char *error, size_t error_size) {
+    pthread_once(&engine_once, create_engine);
+    bp_pool *pool = calloc(1, sizeof(bp_pool));
+    pool->max = g->max;
+    dnnl_dims_t src_dims = {g->batch, g->channels, g->input_height, g->input_width};
+    dnnl_dims_t dst_dims = {g->batch, g->channels, g->output_height, g->output_width};
+    dnnl_dims_t strides = {g->stride_height, g->stride_width}, kernel = {g->kernel_height, g->kernel_width};
+    dnnl_dims_t dilation = {0, 0};
+    dnnl_dims_t pad_l = {g->pad_top, g->pad_left}, pad_r = {g->pad_bottom, g->pad_right};
+    dnnl_memory_desc_t src_md, dst_md;
+    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_alg_kind_t algorithm = g->max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
+    dnnl_pooling_v2_desc_t forward, backward;
+    int ok = dnnl_pooling_v2_forward_desc_init(&forward, dnnl_forward_training, algorithm, &src_md, &dst_md, strides,
+                                               kernel, dilation, pad_l, pad_r) == dnnl_success
+             && make_primitive(&pool->forward, &forward, NULL, "pooling", error, error_size)
+             && dnnl_pooling_v2_backward_desc_init(&backward, algorithm, &src_md, &dst_md, strides, kernel, dilation,
+                                                   pad_l, pad_r) == dnnl_success
+             && make_primitive(&pool->backward, &backward, pool->forward.pd, "pooling backward", error, error_size);
+    if (!ok) {
+        if (!error[0]) snprintf(error, error_size, "oneDNN rejected the pooling shape");
+        bp_pool_destroy(pool);
+        return NULL;
+    }
+    pool->src = make_memory(&src_md);
+    pool->dst = make_memory(&dst_md);
+    pool->diff_src = make_memory(&src_md);
+    pool->diff_dst = make_memory(&dst_md);
+    const dnnl_memory_desc_t *workspace_md = dnnl_primitive_desc_query_md(pool->forward.pd, dnnl_query_workspace_md, 0);
+    if (workspace_md && workspace_md->ndims > 0) {
+        pool->workspace_size = dnnl_memory_desc_get_size(workspace_md);
+        pool->workspace = make_memory(workspace_md);
+    }
+    return pool;
+}
+
+void bp_pool_destroy(bp_pool *pool) {
+    if (!pool) return;
+    destroy_primitive(&pool->forward);
+    destroy_primitive(&pool->backward);
+    dnnl_memory_t memories[] = {pool->src, pool->dst, pool->diff_src, pool->diff_dst, pool->workspace};
+    for (size_t i = 0; i < sizeof(memories) / sizeof(memories[0]); i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+    free(pool);
+}
+
+size_t bp_pool_workspace_size(const bp_pool *pool) { return pool->workspace_size; }
+
+int bp_pool_forward(bp_pool *pool, const float *src, float *dst, void *workspace) {
+    dnnl_memory_set_data_handle(pool->src, (void *)src);
+    dnnl_memory_set_data_handle(pool->dst, dst);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, pool->src}, {DNNL_ARG_DST, pool->dst}, {DNNL_ARG_WORKSPACE, pool->workspace}};
+    if (pool->workspace) dnnl_memory_set_data_handle(pool->workspace, workspace);
+    return execute(&pool->forward, pool->workspace ? 3 : 2, args);
+}
+
+int bp_pool_backward(bp_pool *pool, const float *diff_dst, const void *workspace, float *diff_src) {
+    dnnl_memory_set_data_handle(pool->diff_dst, (void *)diff_dst);
+    dnnl_memory_set_data_handle(pool->diff_src, diff_src);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, pool->diff_dst}, {DNNL_ARG_DIFF_SRC, pool->diff_src},
+                               {DNNL_ARG_WORKSPACE, pool->workspace}};
+    if (pool->workspace) dnnl_memory_set_data_handle(pool->workspace, (void *)workspace);
+    return execute(&pool->backward, pool->workspace ? 3 : 2, args);
+}
+
+const char *bp_pool_implementation(const bp_pool *pool, int which) {
+    return implementation(which == 0 ? &pool->forward : &pool->backward);
+}
