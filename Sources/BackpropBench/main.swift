@@ -11,6 +11,7 @@ let peakGFLOPs = 546.0  // 2 cores × 64 FP32 FLOP/cycle × 4.27 GHz (peers READ
 struct Options {
     var command = "all"
     var epochs = 6
+    var steps = 40
     var dataDirectory = FashionMNIST.defaultDirectory
 
     init(_ arguments: [String]) {
@@ -19,8 +20,9 @@ struct Options {
             switch argument {
             case "--epochs": epochs = Int(iterator.next() ?? "") ?? epochs
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
+            case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "-h", "--help":
-                print("usage: backprop-bench [gemm|mlp|all] [--epochs N] [--data DIR]")
+                print("usage: backprop-bench [gemm|mlp|cnn|vgg|kernels|all] [--epochs N] [--steps N] [--data DIR]")
                 exit(0)
             default: command = argument
             }
@@ -99,13 +101,97 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
 }
 
+/// The peers' CNN (batch 64, Adam) on Fashion-MNIST, timed per epoch like the peers.
+func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    seedGlobalRandom(0)
+    let model = Model(inputShape: [28, 28, 1]) {
+        Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
+        MaxPool2D(2)
+        Conv2D(32, 64, kernelSize: 3, padding: .same, activation: .relu)
+        MaxPool2D(2)
+        Flatten()
+        Dense(3136, 128, activation: .relu)
+        Dense(128, 10)
+    }
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
+    let seconds = history.epochs.map(\.seconds)
+    let perEpoch = median(Array(seconds.dropFirst()))
+    let samplesPerSecond = Double(train.count) / perEpoch
+    let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
+    print("CNN (2 conv + 2 pool + 2 dense), batch 64, Adam, Fashion-MNIST, \(epochs) epochs on \(Backends.current.name)")
+    print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print(String(format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
+                 perEpoch, epochs, samplesPerSecond, 3 * 8.48e6 * samplesPerSecond / 1e9, accuracy))
+    print(String(format: "  peers README: PyTorch eager 5,496 samples/s (%.2f×), Keras/JAX 1,724 (%.2f×)",
+                 samplesPerSecond / 5_496, samplesPerSecond / 1_724))
+    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch CNN 808,720 kB)")
+}
+
+/// The peers' VGG-style net on a fixed random 3×32×32 batch of 64, like bench_train_torch.py vgg.
+func benchmarkVGG(steps: Int) {
+    seedGlobalRandom(0)
+    var layers: [any Layer] = []
+    var channels = 3
+    for block in [[64, 64], [128, 128], [256, 256]] {
+        for width in block {
+            layers.append(Conv2D(channels, width, kernelSize: 3, padding: .same, activation: .relu))
+            channels = width
+        }
+        layers.append(MaxPool2D(2))
+    }
+    layers += [Flatten(), Dense(4 * 4 * 256, 256, activation: .relu), Dense(256, 10)] as [any Layer]
+    let model = Model(inputShape: [32, 32, 3], Sequential(layers))
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy)
+    var generator = RandomGenerator(seed: 1)
+    let x = Tensor.randomNormal([64, 32, 32, 3], generator: &generator)
+    let y = Tensor((0..<64).map { _ in Float(generator.next() % 10) })
+    model.fit(x, y, batchSize: 64, epochs: 10, shuffle: false, verbose: false)  // warm-up: 10 steps
+    var rates: [Double] = []
+    for _ in 0..<3 {
+        let history = model.fit(x, y, batchSize: 64, epochs: steps, shuffle: false, verbose: false)
+        rates.append(Double(64 * steps) / history.epochs.map(\.seconds).reduce(0, +))
+    }
+    let rate = median(rates)
+    print("VGG-style (6 conv 64-128-256, 3 pools, 2 dense), batch 64, Adam, 3×32×32 random, 3 runs × \(steps) steps")
+    print(String(format: "  Backprop: %.1f samples/s (runs: %@), ≈%.0f GFLOP/s", rate,
+                 rates.map { String(format: "%.1f", $0) }.joined(separator: " "), 3 * 307.6e6 * rate / 1e9))
+    print(String(format: "  peers README: PyTorch eager 356.6 samples/s (%.2f×), Keras/JAX 199.0 (%.2f×)", rate / 356.6, rate / 199))
+    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch VGG 563,504 kB)")
+}
+
+/// Lists the oneDNN kernel behind every convolution and pooling created so far; exits non-zero
+/// when one is a slow reference (`ref`) implementation.
+func checkKernels() {
+    guard let cpu = Backends.current as? CPUBackend else { return }
+    var slow = 0
+    for (shape, kernels) in cpu.kernelsInUse().sorted(by: { $0.shape < $1.shape }) {
+        let flagged = kernels.contains { $0.contains("ref") }
+        if flagged { slow += 1 }
+        print("  \(flagged ? "SLOW" : "ok  ") \(shape): \(kernels.joined(separator: ", "))")
+    }
+    print(slow == 0 ? "  no reference (ref) kernels in use" : "  \(slow) shapes run reference kernels")
+    if slow > 0 { exit(3) }
+}
+
 let options = Options(CommandLine.arguments)
 do {
     switch options.command {
     case "gemm": benchmarkGEMM()
     case "mlp": try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "cnn":
+        try benchmarkCNN(epochs: options.epochs, dataDirectory: options.dataDirectory)
+        checkKernels()
+    case "vgg":
+        benchmarkVGG(steps: options.steps)
+        checkKernels()
     case "all":
         try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
+        try benchmarkCNN(epochs: min(options.epochs, 3), dataDirectory: options.dataDirectory)
+        benchmarkVGG(steps: options.steps)
+        print("oneDNN kernels:")
+        checkKernels()
         benchmarkGEMM()
     default:
         print("unknown benchmark \(options.command); use gemm, mlp or all")

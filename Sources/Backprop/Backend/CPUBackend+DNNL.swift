@@ -54,6 +54,13 @@ extension CPUBackend {
         precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
     }
 
+    /// Every oneDNN primitive created so far, described with the kernels it runs (forward,
+    /// backward…), for checking that none fell back to a slow `ref` implementation.
+    public func kernelsInUse() -> [(shape: String, kernels: [String])] {
+        DNNLCache.shared.convolutionGeometries.map { ("conv \($0.kernelHeight)×\($0.kernelWidth) \($0.inputChannels)→\($0.outputChannels) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)", kernelNames($0)) }
+            + DNNLCache.shared.poolingGeometries.map { ("\($0.kind) pool \($0.kernelHeight)×\($0.kernelWidth) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)×\($0.channels)", kernelNames($0)) }
+    }
+
     public func kernelNames(_ geometry: ConvolutionGeometry) -> [String] {
         let conv = DNNLCache.shared.convolution(geometry)
         return (0..<3).map { which in conv.withHandle { String(cString: bp_conv_implementation($0, Int32(which))) } }
@@ -85,6 +92,9 @@ final class DNNLCache: Sendable {
     static let shared = DNNLCache()
     private let convolutions = Mutex<[ConvolutionGeometry: DNNLObject]>([:])
     private let poolings = Mutex<[PoolingGeometry: DNNLObject]>([:])
+
+    var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Array($0.keys) } }
+    var poolingGeometries: [PoolingGeometry] { poolings.withLock { Array($0.keys) } }
 
     func convolution(_ g: ConvolutionGeometry) -> DNNLObject {
         if let cached = convolutions.withLock({ $0[g] }) { return cached }
