@@ -65,11 +65,16 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Width multiplier of the VGG preset's channels and dense layers.")
     var width: Double = 1
 
-    @Option(name: .long, help: "Passes over the training data.")
-    var epochs: Int = 10
+    @Option(name: .customLong("epochs"), help: "Passes over the training data (default 10; 5 for cnn).")
+    var epochsOption: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step (the starting size under --batch-schedule).")
-    var batchSize: Int = 128
+    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step, the starting size under --batch-schedule (default 128; 64 for cnn and vgg).")
+    var batchSizeOption: Int?
+
+    /// Epochs: the option, or the preset's default.
+    var epochs: Int { epochsOption ?? (model == .cnn ? 5 : 10) }
+    /// Batch size: the option, or the preset's default.
+    var batchSize: Int { batchSizeOption ?? (model == .cnn || model == .vgg ? 64 : 128) }
 
     @Option(name: .long, help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
     var optimizer: OptimizerChoice = .adam
