@@ -142,5 +142,33 @@ a = np.arange(1, 7, dtype=np.float64).reshape(2, 3) / 4
 b = np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 3.0]])
 ref["matmul_a"], ref["matmul_b"], ref["matmul"] = a.tolist(), b.tolist(), (a @ b).tolist()
 
+# Convolution (cross-correlation) on NHWC input with HWIO weights, by explicit loops.
+def conv2d(x, w, b, stride, pad, dilation):
+    n, h, wd, c = x.shape
+    kh, kw, _, o = w.shape
+    top, left, bottom, right = pad
+    xp = np.zeros((n, h + top + bottom, wd + left + right, c))
+    xp[:, top:top + h, left:left + wd, :] = x
+    oh = (h + top + bottom - dilation * (kh - 1) - 1) // stride + 1
+    ow = (wd + left + right - dilation * (kw - 1) - 1) // stride + 1
+    out = np.zeros((n, oh, ow, o))
+    for i in range(oh):
+        for j in range(ow):
+            for p in range(kh):
+                for q in range(kw):
+                    patch = xp[:, i * stride + p * dilation, j * stride + q * dilation, :]
+                    out[:, i, j, :] += patch @ w[p, q]
+    return out + b
+
+rng = np.random.default_rng(0)
+cx = np.round(rng.uniform(-1, 1, (2, 5, 6, 3)), 3)
+cw = np.round(rng.uniform(-1, 1, (3, 2, 3, 4)), 3)
+cb = np.round(rng.uniform(-1, 1, (4,)), 3)
+ref["conv_x"], ref["conv_w"], ref["conv_b"] = cx.tolist(), cw.tolist(), cb.tolist()
+# stride 2, padding top 1 left 0 bottom 1 right 1, dilation 1
+ref["conv_out"] = conv2d(cx, cw, cb, 2, (1, 0, 1, 1), 1).tolist()
+# stride 1, no padding, dilation 2
+ref["conv_dilated_out"] = conv2d(cx, cw, cb, 1, (0, 0, 0, 0), 2).tolist()
+
 with open("reference.json", "w") as f:
     json.dump(ref, f, indent=1)
