@@ -97,8 +97,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Dropout rate after each hidden layer (0 disables).")
     var dropout: Float = 0
 
-    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule: \(ScheduleChoice.allCases.map(\.rawValue).joined(separator: ", ")). linear ends at lr/100, exponential decays to lr/100, step multiplies by --decay-factor at --milestones, cosine anneals to 0, invsqrt decays as 1/√t after the first epoch, plateau is ReduceLROnPlateau.")
-    var lrSchedule: ScheduleChoice = .constant
+    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule: \(ScheduleChoice.allCases.map(\.rawValue).joined(separator: ", ")). linear ends at lr/100, exponential decays to lr/100, step multiplies by --decay-factor at --milestones, cosine (the default) anneals to 0 over the run, invsqrt decays as 1/√t after the first epoch, plateau is ReduceLROnPlateau.")
+    var lrSchedule: ScheduleChoice = .cosine
 
     @Option(name: .long, help: "Epochs of linear learning-rate warm-up before the schedule.")
     var warmup: Int = 0

@@ -36,8 +36,10 @@ public final class TrainingState {
     public var batchSize: Int {
         didSet { precondition(batchSize > 0, "TrainingState: batch size must be positive, got \(batchSize)") }
     }
+    /// Whether a smaller last batch is dropped.
+    public let dropsRemainder: Bool
     /// Optimizer steps in the current epoch.
-    public var stepsPerEpoch: Int { (sampleCount + batchSize - 1) / batchSize }
+    public var stepsPerEpoch: Int { dropsRemainder ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize }
     /// The current epoch (1-based).
     public internal(set) var epoch = 0
     /// Optimizer steps taken since training began.
@@ -50,7 +52,8 @@ public final class TrainingState {
     public var stopReason: String?
 
     /// Creates the state `fit` hands to callbacks (public so callbacks can be tested on their own).
-    public init(model: Model, optimizer: Optimizer, epochs: Int, sampleCount: Int, batchSize: Int) {
+    public init(model: Model, optimizer: Optimizer, epochs: Int, sampleCount: Int, batchSize: Int, dropsRemainder: Bool = false) {
+        self.dropsRemainder = dropsRemainder
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs

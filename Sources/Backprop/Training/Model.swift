@@ -81,17 +81,47 @@ public final class Model {
             validation = (x.slice([(count - held)..<count]), y.slice([(count - held)..<count]))
         }
         if let validation { checkBatch(validation.x, validation.y, "fit (validation data)") }
+        // In-memory data: batches are gathered on this thread (a copy is cheaper than a handoff).
+        let loader = DataLoader(TensorDataset(inputs: training.x, targets: training.y), batchSize: batchSize,
+                                shuffle: shuffle, seed: seed, prefetch: false)
+        let validationLoader = validation.map { DataLoader(TensorDataset(inputs: $0.x, targets: $0.y), batchSize: 256, prefetch: false) }
+        do {
+            return try fit(loader, validation: validationLoader, epochs: epochs, callbacks: callbacks, verbose: verbose)
+        } catch {
+            preconditionFailure("fit: reading in-memory tensors cannot fail, but did: \(error)")
+        }
+    }
+
+    /// Trains on batches from `data` (shuffling, augmentation and prefetching are the loader's).
+    ///
+    /// - Throws: errors from reading the dataset (a corrupt file of a lazily read dataset).
+    @discardableResult
+    public func fit(
+        _ data: DataLoader, validation: DataLoader? = nil, epochs: Int = 1, callbacks: [any Callback] = [],
+        verbose: Bool = true
+    ) throws -> History {
+        guard let optimizer, let loss else { preconditionFailure("fit: call compile(optimizer:loss:metrics:) first") }
+        precondition(data.dataset.inputShape == inputShape, "fit: samples of shape \(data.dataset.inputShape) do not match the model's input shape \(inputShape)")
         let trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
-        return trainer.fit(
-            training, validation: validation, batchSize: batchSize, epochs: epochs, shuffle: shuffle,
-            generator: RandomGenerator(seed: seed), callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
+        return try trainer.fit(data, validation: validation, epochs: epochs, callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
+    }
+
+    /// Loss and metrics over the loader's batches, without training.
+    public func evaluate(_ data: DataLoader) throws -> Logs {
+        guard let loss else { preconditionFailure("evaluate: call compile(optimizer:loss:metrics:) first") }
+        return try Trainer.evaluate(network, loss: loss, metrics: metrics, data: data)
     }
 
     /// Loss and metrics on (x, y), without training (inference mode, no tape).
     public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 256) -> Logs {
         guard let loss else { preconditionFailure("evaluate: call compile(optimizer:loss:metrics:) first") }
         checkBatch(x, y, "evaluate")
-        return Trainer.evaluate(network, loss: loss, metrics: metrics, x: x, y: y, batchSize: batchSize)
+        let loader = DataLoader(TensorDataset(inputs: x, targets: y), batchSize: batchSize, prefetch: false)
+        do {
+            return try Trainer.evaluate(network, loss: loss, metrics: metrics, data: loader)
+        } catch {
+            preconditionFailure("evaluate: reading in-memory tensors cannot fail, but did: \(error)")
+        }
     }
 
     /// The network's outputs for x, computed in batches (inference mode, no tape).

@@ -9,12 +9,11 @@ struct Trainer {
     let metrics: [any Metric]
 
     func fit(
-        _ data: (x: Tensor, y: Tensor), validation: (x: Tensor, y: Tensor)?, batchSize: Int, epochs: Int,
-        shuffle: Bool, generator: RandomGenerator, callbacks: [any Callback]
-    ) -> History {
-        var generator = generator
-        let count = data.x.shape[0]
-        let state = TrainingState(model: model, optimizer: optimizer, epochs: epochs, sampleCount: count, batchSize: batchSize)
+        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback]
+    ) throws -> History {
+        let state = TrainingState(
+            model: model, optimizer: optimizer, epochs: epochs, sampleCount: data.dataset.count, batchSize: data.batchSize,
+            dropsRemainder: data.dropRemainder)
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
         let hasPenalty = model.network.regularizationPenalty() != nil
@@ -22,32 +21,29 @@ struct Trainer {
         for epoch in 1...max(epochs, 1) where epochs > 0 && !state.shouldStop {
             state.epoch = epoch
             callbacks.forEach { $0.epochWillBegin(epoch, state) }
-            var order = Array(0..<count)
-            if shuffle { order.shuffle(using: &generator) }
-            let batch = state.batchSize, steps = state.stepsPerEpoch
+            let batch = state.batchSize
+            let stream = data.batches(epoch: epoch, batchSize: batch)
+            defer { stream.cancel() }
             var totals = [Double](repeating: 0, count: metrics.count + 2)
-            var seen = 0
+            var seen = 0, step = 0
             let start = Date()
-            for step in 0..<steps where !state.shouldStop {
-                callbacks.forEach { $0.batchWillBegin(step + 1, state) }
-                let indices = Array(order[(step * batch)..<min((step + 1) * batch, count)])
-                let x = data.x.gathering(indices)
-                let y = data.y.gathering(indices)
+            while !state.shouldStop, let (x, y) = try stream.next() {
+                step += 1
+                callbacks.forEach { $0.batchWillBegin(step, state) }
                 state.lastBatch = (x, y)
                 let (dataLoss, penalty, predictions) = trainStep(x, y)
                 state.globalStep += 1
-                seen += indices.count
-                let weight = Double(indices.count)
+                let size = x.shape[0]
+                seen += size
+                let weight = Double(size)
                 totals[0] += Double(dataLoss + penalty) * weight
                 totals[1] += Double(penalty) * weight
                 for (i, metric) in metrics.enumerated() { totals[i + 2] += metric.value(predictions: predictions, targets: y) * weight }
                 let logs = makeLogs(totals, samples: seen, penalty: hasPenalty)
-                callbacks.forEach { $0.batchDidEnd(step + 1, logs: logs, state) }
+                callbacks.forEach { $0.batchDidEnd(step, logs: logs, state) }
             }
             let seconds = Date().timeIntervalSince(start)
-            let validationLogs = validation.map {
-                Trainer.evaluate(model.network, loss: loss, metrics: metrics, x: $0.x, y: $0.y, batchSize: 256)
-            }
+            let validationLogs = try validation.map { try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: $0) }
             let record = History.Epoch(
                 epoch: epoch, training: makeLogs(totals, samples: max(seen, 1), penalty: hasPenalty),
                 validation: validationLogs, learningRate: optimizer.learningRate, seconds: seconds, batchSize: batch)
@@ -84,20 +80,19 @@ struct Trainer {
         return logs
     }
 
-    /// Sample-weighted mean loss and metrics over (x, y) in inference mode.
-    static func evaluate(
-        _ network: any Layer, loss: any Loss, metrics: [any Metric], x: Tensor, y: Tensor, batchSize: Int
-    ) -> Logs {
-        let count = x.shape[0]
+    /// Sample-weighted mean loss and metrics over the loader's batches in inference mode.
+    static func evaluate(_ network: any Layer, loss: any Loss, metrics: [any Metric], data: DataLoader) throws -> Logs {
         var totals = [Double](repeating: 0, count: metrics.count + 1)
-        withoutGradient {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let range = start..<min(start + batchSize, count)
-                let xb = x.slice([range]), yb = y.slice([range])
-                let predictions = network(xb)
-                let weight = Double(range.count)
-                totals[0] += Double(loss(predictions, yb).item) * weight
-                for (i, metric) in metrics.enumerated() { totals[i + 1] += metric.value(predictions: predictions, targets: yb) * weight }
+        var count = 0
+        let stream = data.batches(epoch: 0)
+        defer { stream.cancel() }
+        try withoutGradient {
+            while let (x, y) = try stream.next() {
+                let predictions = network(x)
+                let weight = Double(x.shape[0])
+                count += x.shape[0]
+                totals[0] += Double(loss(predictions, y).item) * weight
+                for (i, metric) in metrics.enumerated() { totals[i + 1] += metric.value(predictions: predictions, targets: y) * weight }
             }
         }
         var logs = Logs()

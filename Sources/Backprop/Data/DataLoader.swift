@@ -1,0 +1,139 @@
+import Foundation
+
+/// Turns a ``Dataset`` into batches: a new seeded order every epoch, optional augmentation, and
+/// the next batch prepared on a background thread while the current one trains.
+///
+/// ```swift
+/// let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 1,
+///                         augmentation: Augmentation(.horizontalFlip, .shift(2)))
+/// try model.fit(loader, validation: DataLoader(validation, batchSize: 256), epochs: 5)
+/// ```
+/// The order and every random augmentation are fixed by (seed, epoch, batch), so a run repeats
+/// exactly whatever the timing of the background thread.
+public final class DataLoader: @unchecked Sendable {
+    public let dataset: any Dataset
+    public let batchSize: Int
+    public let shuffle: Bool
+    /// Drop the last batch of an epoch when it is smaller than the others.
+    public let dropRemainder: Bool
+    public let seed: UInt64
+    public let augmentation: Augmentation?
+    /// Prepare the next batch on a background thread.
+    public let prefetch: Bool
+
+    public init(
+        _ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropRemainder: Bool = false, seed: UInt64 = 0,
+        augmentation: Augmentation? = nil, prefetch: Bool = true
+    ) {
+        precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.dropRemainder = dropRemainder
+        self.seed = seed
+        self.augmentation = augmentation
+        self.prefetch = prefetch
+    }
+
+    /// Batches per epoch at `batchSize` (the loader's own by default).
+    public func batchCount(batchSize: Int? = nil) -> Int {
+        let size = batchSize ?? self.batchSize
+        return dropRemainder ? dataset.count / size : (dataset.count + size - 1) / size
+    }
+
+    /// The batches of epoch `epoch` (1-based).
+    public func batches(epoch: Int, batchSize: Int? = nil) -> BatchStream {
+        let size = batchSize ?? self.batchSize
+        var order = Array(0..<dataset.count)
+        if shuffle {
+            var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+            order.shuffle(using: &generator)
+        }
+        let count = batchCount(batchSize: size)
+        let ranges = (0..<count).map { ($0 * size)..<min(($0 + 1) * size, order.count) }
+        return BatchStream(count: count, prefetch: prefetch) { [self] index in
+            try assemble(Array(order[ranges[index]]), epoch: epoch, batch: index)
+        }
+    }
+
+    /// Reads the samples of one batch into fresh tensors and augments the inputs.
+    func assemble(_ indices: [Int], epoch: Int, batch: Int) throws -> (inputs: Tensor, targets: Tensor) {
+        let inputSize = dataset.inputShape.elementCount, targetSize = dataset.targetShape.elementCount
+        let inputs = Tensor(uninitializedShape: Shape([indices.count] + dataset.inputShape.dimensions))
+        let targets = Tensor(uninitializedShape: Shape([indices.count] + dataset.targetShape.dimensions))
+        for (slot, index) in indices.enumerated() {
+            try dataset.read(
+                index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + slot * inputSize, count: inputSize),
+                target: UnsafeMutableBufferPointer(start: targets.storage.pointer + slot * targetSize, count: targetSize))
+        }
+        if let augmentation {
+            var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) << 32 | UInt64(batch)) &* 0xD1B5_4A32_D192_ED03)
+            augmentation.apply(to: inputs, generator: &generator)
+        }
+        return (inputs, targets)
+    }
+}
+
+/// The batches of one epoch, produced in order — on a background thread one batch ahead when
+/// prefetching. Errors reading the data surface from ``next()``.
+public final class BatchStream: @unchecked Sendable {
+    /// Number of batches in the epoch.
+    public let count: Int
+    private let produce: (Int) throws -> (inputs: Tensor, targets: Tensor)
+    private var nextIndex = 0
+    private let condition = NSCondition()
+    private var ready: [Int: Result<(inputs: Tensor, targets: Tensor), Error>] = [:]
+    private var cancelled = false
+    private let prefetch: Bool
+
+    init(count: Int, prefetch: Bool, produce: @escaping (Int) throws -> (inputs: Tensor, targets: Tensor)) {
+        self.count = count
+        self.produce = produce
+        self.prefetch = prefetch && count > 1
+        if self.prefetch {
+            let thread = Thread { [self] in producerLoop() }
+            thread.name = "backprop-prefetch"
+            thread.start()
+        }
+    }
+
+    deinit { cancel() }
+
+    /// Stops the background thread (at most one batch is still completed).
+    public func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or nil after the last.
+    public func next() throws -> (inputs: Tensor, targets: Tensor)? {
+        guard nextIndex < count else { return nil }
+        defer { nextIndex += 1 }
+        guard prefetch else { return try produce(nextIndex) }
+        condition.lock()
+        while ready[nextIndex] == nil { condition.wait() }
+        let result = ready.removeValue(forKey: nextIndex)!
+        condition.broadcast()
+        condition.unlock()
+        return try result.get()
+    }
+
+    /// Keeps at most one batch ready beyond the one being consumed.
+    private func producerLoop() {
+        for index in 0..<count {
+            condition.lock()
+            while !cancelled && ready.count >= 2 { condition.wait() }
+            let stop = cancelled
+            condition.unlock()
+            if stop { return }
+            let result = Result { try produce(index) }
+            condition.lock()
+            ready[index] = result
+            condition.broadcast()
+            condition.unlock()
+            if case .failure = result { return }
+        }
+    }
+}
