@@ -16,7 +16,7 @@ let package = Package(
         // MARK: Public API
         .target(
             name: "Backprop",
-            dependencies: ["CBackpropKernels", "CBackpropDNNL", "CDNNL", "COpenBLAS", "CZlib"]
+            dependencies: ["CBackpropKernels", "CBackpropDNNL", "CBackpropPNG", "CDNNL", "COpenBLAS", "CZlib"]
         ),
         .target(
             name: "BackpropCommands",
@@ -28,6 +28,7 @@ let package = Package(
         // MARK: C shims (implementation details, no public API)
         .target(name: "CBackpropKernels"),
         .target(name: "CBackpropDNNL", dependencies: ["CDNNL"]),
+        .target(name: "CBackpropPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

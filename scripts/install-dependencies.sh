@@ -2,7 +2,7 @@
 # Installs the Debian packages Backprop needs, only those missing. Quick when nothing is missing.
 set -euo pipefail
 
-packages=(libdnnl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+packages=(libdnnl-dev libopenblas-dev zlib1g-dev libpng-dev pkg-config dataset-fashion-mnist)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

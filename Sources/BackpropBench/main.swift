@@ -22,7 +22,7 @@ struct Options {
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "-h", "--help":
-                print("usage: backprop-bench [gemm|mlp|cnn|vgg|kernels|all] [--epochs N] [--steps N] [--data DIR]")
+                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|all] [--epochs N] [--steps N] [--data DIR]")
                 exit(0)
             default: command = argument
             }
@@ -175,6 +175,35 @@ func checkKernels() {
     if slow > 0 { exit(3) }
 }
 
+/// CNN epochs without augmentation, with flip+shift on the training thread, and with flip+shift
+/// prefetched on a background thread: does the input pipeline stall training?
+func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
+    let (train, _) = try FashionMNIST.load(from: dataDirectory)
+    let dataset = TensorDataset(inputs: train.inputs, targets: train.labels)
+    let augmentation = Augmentation(.horizontalFlip, .shift(2))
+    print("CNN, batch 64, \(epochs) epochs each (median of epochs 2-\(epochs)): input pipeline cost")
+    var baseline = 0.0
+    for (name, augment, prefetch) in [("no augmentation", false, false), ("flip+shift, inline", true, false),
+                                      ("flip+shift, prefetched", true, true), ("no augmentation", false, false)] {
+        seedGlobalRandom(0)
+        let model = Model(inputShape: [28, 28, 1]) {
+            Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
+            MaxPool2D(2)
+            Conv2D(32, 64, kernelSize: 3, padding: .same, activation: .relu)
+            MaxPool2D(2)
+            Flatten()
+            Dense(3136, 128, activation: .relu)
+            Dense(128, 10)
+        }
+        model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+        let loader = DataLoader(dataset, batchSize: 64, shuffle: true, seed: 0, augmentation: augment ? augmentation : nil, prefetch: prefetch)
+        let history = try model.fit(loader, epochs: epochs, verbose: false)
+        let rate = Double(train.count) / median(Array(history.epochs.map(\.seconds).dropFirst()))
+        if baseline == 0 { baseline = rate }
+        print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%8.0f samples/s  (%.1f%% of the first baseline)", rate, rate / baseline * 100))
+    }
+}
+
 let options = Options(CommandLine.arguments)
 do {
     switch options.command {
@@ -186,6 +215,7 @@ do {
     case "vgg":
         benchmarkVGG(steps: options.steps)
         checkKernels()
+    case "augment": try benchmarkAugmentation(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "all":
         try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
         try benchmarkCNN(epochs: min(options.epochs, 3), dataDirectory: options.dataDirectory)

@@ -127,8 +127,29 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Random seed: fixes initialization, shuffling and dropout.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Directory with the four IDX files (raw or .gz) of an MNIST-format dataset.")
+    @Option(name: .long, help: "Training data: a folder of IDX files (MNIST format, raw or .gz), a CIFAR-10/100 binary folder, a folder of class sub-folders of PNGs, a .csv or an .npz file. The format is detected from the contents.")
     var data: String = FashionMNIST.defaultDirectory
+
+    @Option(name: .long, help: "Force the data format: \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: DataFormat = .auto
+
+    @Option(name: .customLong("label-column"), help: "CSV label column, by header name or 0-based index (default: the last column).")
+    var labelColumn: String?
+
+    @Option(name: .customLong("test-split"), help: "Fraction held out as the test split for data that has none (CSV, .npz with x and y, image folders).")
+    var testSplit: Double = 0.2
+
+    @Flag(name: .long, help: "Keep class proportions in the validation split.")
+    var stratify = false
+
+    @Option(name: .long, help: "Input normalization fitted on the training split: auto (standard for CSV and .npz feature tables, none for images), none, standard, minmax.")
+    var normalize: String = "auto"
+
+    @Option(name: .long, help: "Prepare the next batch on a background thread: auto (when augmenting or reading from disk), on, off.")
+    var prefetch: String = "auto"
+
+    @Option(name: .long, help: "On-the-fly image augmentation, e.g. flip,shift:2,erase (also vflip, rotate:DEGREES, noise:SIGMA, erase:SIZE).")
+    var augment: String?
 
     @Flag(name: .long, help: "Print only the final test figures.")
     var quiet = false
@@ -152,6 +173,11 @@ struct TrainingOptions: ParsableArguments {
         }
         _ = try parseIntegers(hidden, option: "--hidden")
         _ = try parseIntegers(milestones, option: "--milestones")
+        guard testSplit > 0 && testSplit < 1 else { throw ValidationError("--test-split must be in (0, 1), got \(testSplit)") }
+        guard ["auto", "none", "standard", "minmax"].contains(normalize) else {
+            throw ValidationError("--normalize must be auto, none, standard or minmax, got \(normalize)")
+        }
+        if let augment { _ = try Augmentation(parsing: augment) }
     }
 
     /// The value plateau schedules and early stopping watch.
@@ -165,30 +191,57 @@ struct TrainingRun {
     func execute() throws {
         let log: (String) -> Void = { if !options.quiet { print($0) } }
         let start = Date()
-        let (train, test) = try FashionMNIST.load(from: options.data)
-        log("Loaded \(train.count) training and \(test.count) test samples from \(options.data) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s")
+        let data = try loadData(path: options.data, format: options.format, labelColumn: options.labelColumn,
+                                testSplit: options.testSplit, seed: options.seed)
+        var train: any Dataset = data.train
+        var validation: (any Dataset)?
+        if options.validationSplit > 0 {
+            let (kept, held) = try train.split(holdingOut: options.validationSplit, stratified: options.stratify, seed: options.seed &+ 1)
+            (train, validation) = (kept, held)
+        }
+        log("Loaded \(data.description) from \(options.data): \(train.count) training, \(validation?.count ?? 0) validation and \(data.test.count) test samples of shape \(train.inputShape) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s")
+        if options.model != .mlp && train.inputShape.rank != 3 {
+            throw ValidationError("--model \(options.model.rawValue) needs images [height, width, channels], but the samples have shape \(train.inputShape); use --model mlp")
+        }
         seedGlobalRandom(options.seed)
-        let sampleShape = Shape(Array(train.inputs.shape.dimensions.dropFirst()))
-        let model = options.model.makeModel(
-            inputShape: sampleShape, classes: 10, hiddenWidths: try parseIntegers(options.hidden, option: "--hidden"),
-            dropout: options.dropout, l2: options.l2, width: options.width)
+        let model = try makeModel(inputShape: train.inputShape, classes: data.classes, training: train)
         log(model.summary())
         let weightDecay = options.weightDecay ?? (options.optimizer == .adamw ? 0.01 : 0)
         let optimizer = options.optimizer.make(learningRate: options.lr, momentum: options.momentum, weightDecay: weightDecay)
         optimizer.clipNorm = options.clipNorm
         model.compile(optimizer: optimizer, loss: .softmaxCrossEntropy, metrics: [.accuracy])
-        let trainCount = train.count - Int((Double(train.count) * options.validationSplit).rounded())
-        let callbacks = try makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: trainCount)
-        log("Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), batch \(options.batchSize), seed \(options.seed) on \(Backends.current.name)")
+        let callbacks = try makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count)
+        let augmentation = try options.augment.map { try Augmentation(parsing: $0) }
+        let loader = DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed, augmentation: augmentation,
+                                prefetch: options.prefetch == "auto" ? augmentation != nil || !(train is TensorDataset) : options.prefetch == "on")
+        log("Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), batch \(options.batchSize)\(augmentation.map { ", augmentation \($0)" } ?? ""), seed \(options.seed) on \(Backends.current.name)")
         let fitStart = Date()
-        let history = model.fit(
-            train.inputs, train.labels, batchSize: options.batchSize, epochs: options.epochs,
-            validationSplit: options.validationSplit, seed: options.seed, callbacks: callbacks, verbose: !options.quiet)
+        let history = try model.fit(
+            loader, validation: validation.map { DataLoader($0, batchSize: 256) }, epochs: options.epochs, callbacks: callbacks,
+            verbose: !options.quiet)
         let trainSeconds = Date().timeIntervalSince(fitStart)
-        let result = model.evaluate(test.inputs, test.labels)
+        let result = try model.evaluate(DataLoader(data.test, batchSize: 256))
         log(String(format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, trainSeconds,
-                   Double(trainCount) * Double(history.epochs.count) / trainSeconds))
+                   Double(train.count) * Double(history.epochs.count) / trainSeconds))
         print(String(format: "Test loss: %.4f - test accuracy: %.4f", result["loss"] ?? .nan, result["accuracy"] ?? .nan))
+    }
+
+    /// The preset, behind a Normalization layer fitted on the training split when asked for.
+    private func makeModel(inputShape: Shape, classes: Int, training: any Dataset) throws -> Model {
+        let preset = options.model.makeModel(
+            inputShape: inputShape, classes: classes, hiddenWidths: try parseIntegers(options.hidden, option: "--hidden"),
+            dropout: options.dropout, l2: options.l2, width: options.width)
+        let kind: Normalization.Kind? = switch options.normalize {
+        case "standard": .standardization
+        case "minmax": .minMax
+        case "auto": inputShape.rank == 1 ? .standardization : nil
+        default: nil
+        }
+        guard let kind else { return preset }
+        let normalization = Normalization(inputShape: inputShape, kind: kind, perChannel: inputShape.rank == 3)
+        normalization.adapt(try training.materialized().inputs)
+        let layers = (preset.network as? Sequential)?.layers ?? [preset.network]
+        return Model(inputShape: inputShape, Sequential([normalization] + layers))
     }
 
     private func makeCallbacks(baseLearningRate lr: Float, trainCount: Int) throws -> [any Callback] {
