@@ -27,7 +27,7 @@ struct TrainCommandTests {
         var command = try BackpropCommand.parseAsRoot(["train", "--data", "/nonexistent/fashion", "--quiet"])
         #expect { try command.run() } throws: { error in
             let message = BackpropCommand.fullMessage(for: error)
-            return message.contains("/nonexistent/fashion/train-images-idx3-ubyte") && message.contains("not found")
+            return message.contains("/nonexistent/fashion") && message.contains("not found")
         }
     }
 }

@@ -1,0 +1,110 @@
+import Backprop
+import Foundation
+import Testing
+
+struct DataPipelineTests {
+    static func numbered(_ count: Int, classes: Int = 3) -> TensorDataset {
+        TensorDataset(inputs: Tensor((0..<count * 4).map(Float.init), shape: [count, 2, 2, 1]),
+                      targets: Tensor((0..<count).map { Float($0 % classes) }))
+    }
+
+    func collect(_ stream: BatchStream) throws -> [[Float]] {
+        var batches: [[Float]] = []
+        while let (inputs, _) = try stream.next() { batches.append(inputs.scalars) }
+        return batches
+    }
+
+    @Test func batchesCoverEverySampleOnceInASeededOrder() throws {
+        let loader = DataLoader(Self.numbered(10), batchSize: 4, shuffle: true, seed: 5, prefetch: false)
+        let epoch1 = try collect(loader.batches(epoch: 1)), again = try collect(loader.batches(epoch: 1))
+        let epoch2 = try collect(loader.batches(epoch: 2))
+        #expect(epoch1.map(\.count) == [16, 16, 8])
+        #expect(epoch1 == again && epoch1 != epoch2)
+        #expect(Set(epoch1.flatMap { $0 }) == Set((0..<40).map(Float.init)))
+        let dropping = DataLoader(Self.numbered(10), batchSize: 4, dropRemainder: true)
+        #expect(try collect(dropping.batches(epoch: 1)).count == 2 && dropping.batchCount() == 2)
+    }
+
+    @Test func prefetchingGivesExactlyTheSameBatches() throws {
+        let augmentation = Augmentation(.horizontalFlip, .shift(1), .noise(standardDeviation: 0.1), .erase(size: 1))
+        let inline = DataLoader(Self.numbered(50), batchSize: 8, shuffle: true, seed: 3, augmentation: augmentation, prefetch: false)
+        let prefetched = DataLoader(Self.numbered(50), batchSize: 8, shuffle: true, seed: 3, augmentation: augmentation, prefetch: true)
+        for epoch in 1...3 { #expect(try collect(inline.batches(epoch: epoch)) == collect(prefetched.batches(epoch: epoch))) }
+    }
+
+    @Test func abandoningAnEpochStopsTheProducer() throws {
+        let loader = DataLoader(Self.numbered(100), batchSize: 2, prefetch: true)
+        let stream = loader.batches(epoch: 1)
+        _ = try stream.next()
+        stream.cancel()
+    }
+
+    @Test func splitsAreDisjointSeededAndStratified() throws {
+        let data = Self.numbered(90)
+        let (kept, held) = try data.split(holdingOut: 0.2, stratified: true, seed: 1)
+        #expect(kept.count == 72 && held.count == 18)
+        #expect(Set(kept.indices).isDisjoint(with: held.indices))
+        let heldLabels = try held.materialized().targets.scalars
+        #expect((0..<3).map { c in heldLabels.filter { $0 == Float(c) }.count } == [6, 6, 6])
+        #expect(try data.split(holdingOut: 0.2, seed: 1).heldOut.indices == data.split(holdingOut: 0.2, seed: 1).heldOut.indices)
+        #expect(throws: BackpropError.self) { try data.split(holdingOut: 1.5) }
+    }
+
+    @Test func augmentationsDoWhatTheySay() throws {
+        let image = Tensor((1...6).map(Float.init), shape: [1, 2, 3, 1])
+        var generator = RandomGenerator(seed: 0)
+        // Flip happens with probability ½: over a few draws both outcomes appear, and a flip reverses rows.
+        var outcomes = Set<[Float]>()
+        for _ in 0..<20 {
+            let copy = image.copy()
+            Augmentation(.horizontalFlip).apply(to: copy, generator: &generator)
+            outcomes.insert(copy.scalars)
+        }
+        #expect(outcomes == [[1, 2, 3, 4, 5, 6], [3, 2, 1, 6, 5, 4]])
+        let shifted = image.copy()
+        Augmentation(.shift(3)).apply(to: shifted, generator: &generator)
+        #expect(shifted.scalars.filter { $0 != 0 }.allSatisfy { (1...6).contains($0) })
+        let erased = Tensor.ones([1, 8, 8, 1])
+        var erasedSomething = false
+        for _ in 0..<10 {
+            let copy = erased.copy()
+            Augmentation(.erase(size: 2)).apply(to: copy, generator: &generator)
+            let zeros = copy.scalars.filter { $0 == 0 }.count
+            #expect(zeros == 0 || zeros == 4)
+            erasedSomething = erasedSomething || zeros == 4
+        }
+        #expect(erasedSomething)
+        let rotated = Tensor.ones([1, 9, 9, 1])
+        Augmentation(.rotation(degrees: 30)).apply(to: rotated, generator: &generator)
+        #expect(rotated[0, 4, 4, 0] == 1)  // the centre stays
+        #expect(throws: BackpropError.self) { try Augmentation(parsing: "flip,twirl") }
+        #expect(try Augmentation(parsing: "flip,shift:3,erase").operations == [.horizontalFlip, .shift(3), .erase(size: 0)])
+    }
+
+    @Test func normalizationUsesTrainingStatisticsEverywhere() {
+        let train = Tensor([1, 10, 3, 30], shape: [2, 2])   // feature 0: 1, 3; feature 1: 10, 30
+        let normalize = Normalization(inputShape: [2])
+        normalize.adapt(train)
+        #expect(normalize(train).scalars.map { ($0 * 1000).rounded() / 1000 } == [-1, -1, 1, 1])
+        // The test sample is transformed with the training statistics, not its own.
+        #expect(normalize(Tensor([2, 20], shape: [1, 2])).scalars.map { abs($0) < 1e-5 } == [true, true])
+        #expect(normalize.offset.isTrainable == false)
+        let minMax = Normalization(inputShape: [2, 1, 1], kind: .minMax, perChannel: true)
+        minMax.adapt(Tensor([0, 4, 2, 8], shape: [2, 2, 1, 1]))
+        #expect(minMax(Tensor([0, 4, 2, 8], shape: [2, 2, 1, 1])).scalars == [0, 0.5, 0.25, 1])
+    }
+
+    @Test func modelTrainsFromALoaderWithValidation() throws {
+        seedGlobalRandom(1)
+        let model = Model(inputShape: [2, 2, 1]) {
+            Flatten()
+            Dense(4, 3)
+        }
+        model.compile(optimizer: Adam(learningRate: 0.05), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+        let (train, validation) = try Self.numbered(60).split(holdingOut: 0.25, seed: 2)
+        let history = try model.fit(DataLoader(train, batchSize: 8, shuffle: true), validation: DataLoader(validation, batchSize: 16),
+                                    epochs: 2, verbose: false)
+        #expect(history["val_loss"].count == 2)
+        #expect(try model.evaluate(DataLoader(validation, batchSize: 7))["loss"]! > 0)
+    }
+}
