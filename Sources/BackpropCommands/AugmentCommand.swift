@@ -36,7 +36,7 @@ public struct AugmentCommand: ParsableCommand {
         guard rows > 0 && copies > 0 else { throw ValidationError("--rows and --copies must be positive") }
         do {
             let augmentation = try Augmentation(parsing: augment)
-            let dataset = try loadData(path: data, format: format, labelColumn: nil, testSplit: 0.2, seed: seed).train
+            let dataset = try loadData(path: data, format: format, labelColumn: nil, testSplit: 0.2, seed: seed, holdOut: false).train
             guard dataset.inputShape.rank == 3, [1, 3].contains(dataset.inputShape[2]) else {
                 throw ValidationError("augment needs images [height, width, 1 or 3], but the samples have shape \(dataset.inputShape)")
             }

@@ -18,9 +18,11 @@ struct LoadedData {
 
 /// Loads `path` in `format`. Data without its own test split (CSV, an .npz with only x and y, image
 /// folders) has `testSplit` of it held out (stratified, fixed by `seed`) and never trained on.
-func loadData(path: String, format: DataFormat, labelColumn: String?, testSplit: Double, seed: UInt64) throws -> LoadedData {
+/// With `holdOut` false (previews), everything is returned as training data.
+func loadData(path: String, format: DataFormat, labelColumn: String?, testSplit: Double, seed: UInt64, holdOut: Bool = true) throws -> LoadedData {
     let resolved = format == .auto ? try detectFormat(path) : format
     func heldOut(_ dataset: any Dataset, classes: Int, _ what: String) throws -> LoadedData {
+        guard holdOut else { return LoadedData(train: dataset, test: dataset, classes: classes, description: what) }
         let (train, test) = try dataset.split(holdingOut: testSplit, stratified: true, seed: seed)
         return LoadedData(train: train, test: test, classes: classes,
                           description: "\(what); \(Int(testSplit * 100))% held out as the test split (stratified, seed \(seed))")
