@@ -52,6 +52,10 @@ public enum NumPyArchive {
             guard start + compressed <= bytes.count else {
                 throw BackpropError.truncated(path: path, field: "entry \(name)", expectedBytes: start + compressed, actualBytes: bytes.count)
             }
+            // Deflate expands at most ~1032:1; a larger claimed size is corrupt (and must not be allocated).
+            guard method == 0 ? size == compressed : size <= compressed * 1032 + 1024 else {
+                throw BackpropError.malformed(path: path, field: "entry \(name) size", expected: "at most \(method == 0 ? compressed : compressed * 1032 + 1024) bytes for \(compressed) stored bytes", found: "\(size)")
+            }
             let stored = Data(bytes[start..<(start + compressed)])
             let contents: Data
             switch method {
