@@ -81,6 +81,31 @@ extension Tensor {
         }
     }
 
+    /// Surrounds the tensor with zeros: `padding[i]` = (before, after) for axis i (missing
+    /// trailing axes are not padded).
+    public func padded(_ padding: [(before: Int, after: Int)]) -> Tensor {
+        precondition(padding.count <= rank && padding.allSatisfy { $0.before >= 0 && $0.after >= 0 },
+                     "pad: padding \(padding) does not fit shape \(shape)")
+        var resultShape = shape
+        var offset = 0
+        let resultStrides: [Int]
+        for (axis, amount) in padding.enumerated() { resultShape[axis] += amount.before + amount.after }
+        resultStrides = resultShape.strides
+        for (axis, amount) in padding.enumerated() { offset += amount.before * resultStrides[axis] }
+        let backend = Backends.current
+        let result = Tensor(uninitializedShape: resultShape)
+        backend.fill(result.storage, value: 0, count: result.elementCount)
+        backend.copy(
+            shape: shape.dimensions, from: storage, offset: 0, strides: shape.strides,
+            into: result.storage, offset: offset, strides: resultStrides, accumulate: false)
+        return Tensor.record("pad", result, inputs: [self]) { [shape] gradient, sink in
+            guard let (target, accumulate) = sink.target(0) else { return }
+            backend.copy(
+                shape: shape.dimensions, from: gradient.storage, offset: offset, strides: resultStrides,
+                into: target.storage, offset: 0, strides: shape.strides, accumulate: accumulate)
+        }
+    }
+
     /// Selects entries along `axis` by index (like `torch.index_select`); indices may repeat.
     public func gathering(_ indices: [Int], alongAxis axis: Int = 0) -> Tensor {
         let axis = shape.normalizedAxis(axis, operation: "gather")

@@ -1,0 +1,44 @@
+/// Batch normalization (Ioffe & Szegedy 2015) over the last (channel) axis: in training mode each
+/// channel is normalized with the batch's mean and variance, then scaled by γ and shifted by β;
+/// the running statistics move toward the batch's by `momentum` (Keras: running ← m·running +
+/// (1 − m)·batch). In inference the running statistics are used.
+///
+/// Shapes: any [N, …, C] → the same. `gamma`, `beta`: [C] trainable; `runningMean`,
+/// `runningVariance`: [C] non-trainable (kept in checkpoints, counted as non-trainable parameters).
+public final class BatchNorm: Layer {
+    public let gamma: Parameter
+    public let beta: Parameter
+    public let runningMean: Parameter
+    public let runningVariance: Parameter
+    public let momentum: Float
+    public let epsilon: Float
+
+    public init(channels: Int, momentum: Float = 0.99, epsilon: Float = 1e-3) {
+        precondition(channels > 0 && momentum >= 0 && momentum < 1 && epsilon > 0,
+                     "BatchNorm: channels > 0, momentum in [0, 1) and epsilon > 0 required, got \(channels), \(momentum), \(epsilon)")
+        gamma = Parameter(.ones([channels]))
+        beta = Parameter(.zeros([channels]))
+        runningMean = Parameter(.zeros([channels]), isTrainable: false)
+        runningVariance = Parameter(.ones([channels]), isTrainable: false)
+        self.momentum = momentum
+        self.epsilon = epsilon
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank >= 2 && input.shape.last == gamma.elementCount,
+                     "BatchNorm(\(gamma.elementCount)): input \(input.shape) does not end in \(gamma.elementCount) channels")
+        guard isTrainingMode else {
+            let scale = gamma.value / (runningVariance.value + epsilon).squareRoot()
+            return (input - runningMean.value) * scale + beta.value
+        }
+        let axes = Array(0..<(input.rank - 1))
+        let mean = input.mean(alongAxes: axes)
+        let centered = input - mean
+        let variance = centered.squared().mean(alongAxes: axes)
+        withoutGradient {
+            runningMean.assign(runningMean.value * momentum + mean.detached() * (1 - momentum))
+            runningVariance.assign(runningVariance.value * momentum + variance.detached() * (1 - momentum))
+        }
+        return centered / (variance + epsilon).squareRoot() * gamma.value + beta.value
+    }
+}
