@@ -36,7 +36,7 @@ enum ModelPreset: String, ExpressibleByArgument, CaseIterable {
             }
         case .cnn:
             let (h, w) = (inputShape[0], inputShape[1])
-            let flat = ((h / 2) / 2) * ((w / 2) / 2) * 64
+            let flat = max(((h / 2) / 2) * ((w / 2) / 2), 1) * 64
             return Model(inputShape: inputShape) {
                 Conv2D(channels, 32, kernelSize: 3, padding: .same, activation: .relu, kernelRegularizer: regularizer)
                 MaxPool2D(2)
@@ -49,7 +49,7 @@ enum ModelPreset: String, ExpressibleByArgument, CaseIterable {
             }
         case .lenet5:
             let (h, w) = (inputShape[0], inputShape[1])
-            let flat = max(((h / 2 - 4) / 2) * ((w / 2 - 4) / 2), 0) * 16
+            let flat = max(((h / 2 - 4) / 2) * ((w / 2 - 4) / 2), 1) * 16  // ≥ 1 so validate() names the conv that does not fit
             return Model(inputShape: inputShape) {
                 Conv2D(channels, 6, kernelSize: 5, padding: .same, activation: .tanh)
                 AvgPool2D(2)

@@ -50,7 +50,13 @@ public struct SummaryCommand: ParsableCommand {
     public func run() throws {
         let shape = try parseIntegers(inputShape, option: "--input-shape")
         let widths = try parseIntegers(hidden, option: "--hidden")
-        print(model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, width: width).summary())
+        let built = model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, width: width)
+        do {
+            try built.validate()
+        } catch let error as BackpropError {
+            throw ValidationError(error.description)
+        }
+        print(built.summary())
     }
 }
 
@@ -205,6 +211,7 @@ struct TrainingRun {
         }
         seedGlobalRandom(options.seed)
         let model = try makeModel(inputShape: train.inputShape, classes: data.classes, training: train)
+        try model.validate()
         log(model.summary())
         let weightDecay = options.weightDecay ?? (options.optimizer == .adamw ? 0.01 : 0)
         let optimizer = options.optimizer.make(learningRate: options.lr, momentum: options.momentum, weightDecay: weightDecay)

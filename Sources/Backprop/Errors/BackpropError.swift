@@ -10,6 +10,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible {
     case truncated(path: String, field: String, expectedBytes: Int, actualBytes: Int)
     /// Two files (or two parts of one) disagree.
     case inconsistent(path: String, otherPath: String, detail: String)
+    /// A layer cannot take the shape its predecessor produces (found when the model is built).
+    case layerDoesNotFit(layer: String, inputShape: String, rule: String)
     /// An option or argument has an unusable value.
     case invalidArgument(name: String, expected: String, found: String)
 
@@ -23,6 +25,8 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible {
             "\(path): \(field): file is truncated: expected \(expected) bytes, found \(actual)"
         case .inconsistent(let path, let otherPath, let detail):
             "\(path) and \(otherPath) disagree: \(detail)"
+        case .layerDoesNotFit(let layer, let inputShape, let rule):
+            "\(layer) does not fit its input of shape \(inputShape): \(rule)"
         case .invalidArgument(let name, let expected, let found):
             "\(name): expected \(expected), found \(found)"
         }

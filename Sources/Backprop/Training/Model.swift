@@ -40,7 +40,14 @@ public final class Model {
 
     /// Chooses how to train: binds the optimizer to the trainable parameters (moving them into
     /// flat buffers) and sets the loss and the metrics reported during `fit` and `evaluate`.
+    /// The layer shapes are checked first (``validate()``): a layer that cannot take its input stops
+    /// here, naming the layer, the shape and the rule, rather than in the middle of training.
     public func compile(optimizer: Optimizer, loss: any Loss, metrics: [any Metric] = []) {
+        do {
+            try validate()
+        } catch {
+            preconditionFailure("compile: \(error)")
+        }
         optimizer.bind(network.parameters)
         self.optimizer = optimizer
         self.loss = loss

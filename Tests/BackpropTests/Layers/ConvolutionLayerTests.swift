@@ -119,3 +119,39 @@ struct ConvolutionLayerTests {
         #expect(layer(Tensor([1, 2, 3, 4], shape: [1, 2, 2, 1])).scalars == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
     }
 }
+
+struct ModelValidationTests {
+    @Test func aLayerThatDoesNotFitIsReportedWhenTheModelIsBuilt() {
+        let model = Model(inputShape: [6, 6, 1]) {
+            Conv2D(1, 4, kernelSize: 3)           // → 4×4
+            MaxPool2D(2)                          // → 2×2
+            Conv2D(4, 8, kernelSize: 3)           // does not fit 2×2
+            Flatten()
+            Dense(8, 2)
+        }
+        #expect {
+            try model.validate()
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("layer 2") && message.contains("Conv2D(4 → 8") && message.contains("[2, 2, 4]")
+                && message.contains("(N − F + 2P)/S + 1")
+        }
+        let dense = Model(inputShape: [5]) { Dense(4, 2) }
+        #expect { try dense.validate() } throws: { "\($0)".contains("Dense(4 → 2)") && "\($0)".contains("4 features") }
+    }
+
+    @Test func shapesOfAValidModel() throws {
+        let model = Model(inputShape: [28, 28, 1]) {
+            Conv2D(1, 6, kernelSize: 5, padding: .same, activation: .tanh)
+            AvgPool2D(2)
+            Conv2D(6, 16, kernelSize: 5, activation: .tanh)
+            AvgPool2D(2)
+            Flatten()
+            Dense(400, 120, activation: .tanh)
+            Dense(120, 84, activation: .tanh)
+            Dense(84, 10)
+        }
+        #expect(try model.validate() == [[28, 28, 6], [14, 14, 6], [10, 10, 16], [5, 5, 16], [400], [120], [84], [10]])
+        #expect(model.network.parameterCount == 61_706)  // LeCun et al. 1998's LeNet-5 on padded 28×28 input
+    }
+}
