@@ -141,6 +141,8 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     public var kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth: Int
     public var padTop, padLeft, padBottom, padRight: Int
     public var hasBias: Bool
+    /// The forward output passes through ReLU inside the kernel (a oneDNN post-op).
+    public var fusedReLU = false
 }
 
 /// The shape of a 2-D pooling over NHWC.

@@ -104,7 +104,8 @@ final class DNNLCache: Sendable {
             output_channels: Int64(g.outputChannels), kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth),
             stride_height: Int64(g.strideHeight), stride_width: Int64(g.strideWidth), dilation_height: Int64(g.dilationHeight),
             dilation_width: Int64(g.dilationWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
-            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0)
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0,
+            fused_relu: g.fusedReLU ? 1 : 0)
         var error = [CChar](repeating: 0, count: 256)
         guard let handle = bp_conv_create(&geometry, &error, error.count) else {
             preconditionFailure("conv2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")

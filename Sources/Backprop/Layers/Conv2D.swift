@@ -60,6 +60,9 @@ public final class Conv2D: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(input.rank == 4 && input.shape[3] == inputChannels,
                      "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
+        if activation == .relu {
+            return input.conv2DReLU(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation)
+        }
         return activation(input.conv2D(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation))
     }
 }

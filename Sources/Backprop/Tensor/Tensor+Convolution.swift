@@ -50,6 +50,22 @@ extension Tensor {
         _ weight: Tensor, bias: Tensor? = nil, strides: (Int, Int) = (1, 1), padding: Padding = .valid,
         dilation: (Int, Int) = (1, 1)
     ) -> Tensor {
+        conv2D(weight, bias: bias, strides: strides, padding: padding, dilation: dilation, fusingReLU: false)
+    }
+
+    /// `conv2D(…).relu()` in one kernel: the ReLU is a oneDNN post-op on the forward output (saving a
+    /// pass over the largest activations of a CNN); the pullback masks the gradient with the output
+    /// before the convolution's backward kernels.
+    public func conv2DReLU(
+        _ weight: Tensor, bias: Tensor? = nil, strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+        dilation: (Int, Int) = (1, 1)
+    ) -> Tensor {
+        conv2D(weight, bias: bias, strides: strides, padding: padding, dilation: dilation, fusingReLU: true)
+    }
+
+    private func conv2D(
+        _ weight: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, dilation: (Int, Int), fusingReLU: Bool
+    ) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2D: input must be [N, H, W, C] and weight [KH, KW, Cin, Cout], got \(shape) and \(weight.shape)")
         precondition(weight.shape[2] == shape[3], "conv2D: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[2])")
         precondition(strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "conv2D: strides \(strides) and dilation \(dilation) must be positive")
@@ -65,13 +81,19 @@ extension Tensor {
             outputHeight: rows.output, outputWidth: columns.output, outputChannels: outputChannels,
             kernelHeight: weight.shape[0], kernelWidth: weight.shape[1], strideHeight: strides.0, strideWidth: strides.1,
             dilationHeight: dilation.0, dilationWidth: dilation.1, padTop: rows.before, padLeft: columns.before,
-            padBottom: rows.after, padRight: columns.after, hasBias: bias != nil)
+            padBottom: rows.after, padRight: columns.after, hasBias: bias != nil, fusedReLU: fusingReLU)
         let backend = Backends.current
         let result = Tensor(uninitializedShape: [shape[0], rows.output, columns.output, outputChannels])
         guard result.elementCount > 0 else { return result }
         backend.convolutionForward(geometry, input: storage, weight: weight.storage, bias: bias?.storage, into: result.storage)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
-        return Tensor.record("conv2D", result, inputs: inputs) { [self] gradient, sink in
+        return Tensor.record("conv2D", result, inputs: inputs) { [self] upstream, sink in
+            var gradient = upstream
+            if fusingReLU {  // ∂relu: pass the gradient where the output is positive
+                gradient = Tensor(uninitializedShape: result.shape)
+                backend.unaryBackward(.relu, x: result.storage, y: result.storage, dy: upstream.storage, into: gradient.storage,
+                                      count: result.elementCount, accumulate: false)
+            }
             if sink.needsGradient(0) {
                 sink.write(0, shape: shape) { backend.convolutionBackwardData(geometry, outputGradient: gradient.storage, weight: weight.storage, into: $0) }
             }

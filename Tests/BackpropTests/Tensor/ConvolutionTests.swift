@@ -108,3 +108,25 @@ struct ConvolutionTests {
         #expect(model.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"])
     }
 }
+
+struct FusedConvolutionTests {
+    /// The fused ReLU gives the same values and gradients as conv2D followed by relu (each of which
+    /// is gradient-checked on its own).
+    @Test func fusedReLUEqualsTheComposition() {
+        var generator = RandomGenerator(seed: 8)
+        let x = Tensor.randomNormal([2, 6, 5, 3], generator: &generator)
+        let w = Tensor.randomNormal([3, 3, 3, 4], generator: &generator)
+        let b = Tensor.randomNormal([4], generator: &generator)
+        let seed = Tensor.randomNormal([2, 3, 3, 4], generator: &generator)
+        func run(_ fused: Bool) -> [[Float]] {
+            let (xl, wl, bl) = (x.requiringGradient(), w.requiringGradient(), b.requiringGradient())
+            let y = fused ? xl.conv2DReLU(wl, bias: bl, strides: (2, 2), padding: .same)
+                          : xl.conv2D(wl, bias: bl, strides: (2, 2), padding: .same).relu()
+            y.backward(seed: seed)
+            return [y.scalars, xl.gradient!.scalars, wl.gradient!.scalars, bl.gradient!.scalars]
+        }
+        let (fused, composed) = (run(true), run(false))
+        for (a, b) in zip(fused, composed) { #expect(ReferenceMath.maxRelativeDifference(a, b) < 1e-5) }
+        #expect(fused[0].contains(0) && fused[0].allSatisfy { $0 >= 0 })
+    }
+}
