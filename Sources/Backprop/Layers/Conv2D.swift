@@ -57,7 +57,10 @@ public final class Conv2D: Layer {
                   weightInitializer: weightInitializer, kernelRegularizer: kernelRegularizer)
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, activation: activation) }
+
+    /// Applies the layer with another activation (used by `Sequential` to move a ReLU past pooling).
+    func callAsFunction(_ input: Tensor, activation: ActivationFunction) -> Tensor {
         precondition(input.rank == 4 && input.shape[3] == inputChannels,
                      "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
         if activation == .relu {

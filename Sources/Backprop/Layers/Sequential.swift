@@ -16,7 +16,23 @@ public final class Sequential: Layer {
     public init(@LayerBuilder _ build: () -> [any Layer]) { self.layers = build() }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        var x = input
+        var index = 0
+        while index < layers.count {
+            // max(relu(a), relu(b), …) = relu(max(a, b, …)): a ReLU convolution followed by max
+            // pooling runs as convolution → pooling → ReLU, so the ReLU and its backward mask touch
+            // the pooled map (4× smaller for 2×2 pooling) instead of the full one. Same function,
+            // same gradients (both are zero wherever the window's maximum is ≤ 0).
+            if index + 1 < layers.count, let conv = layers[index] as? Conv2D, conv.activation == .relu,
+               let pool = layers[index + 1] as? MaxPool2D {
+                x = pool(conv.callAsFunction(x, activation: .identity)).relu()
+                index += 2
+                continue
+            }
+            x = layers[index](x)
+            index += 1
+        }
+        return x
     }
 }
 

@@ -145,9 +145,9 @@ extension Tensor {
 }
 
 extension GradientSink {
-    /// Lets a kernel that can only overwrite produce input `index`'s gradient: it writes straight
-    /// into the gradient buffer when that is the first contribution, into a temporary that is then
-    /// added otherwise.
+    /// Lets a kernel that can only overwrite produce input `index`'s gradient: it writes into a
+    /// fresh buffer, which becomes the input's gradient without a copy when it is the first
+    /// contribution and is added to it otherwise.
     public mutating func write(_ index: Int, shape: Shape, _ kernel: (TensorStorage) -> Void) {
         guard needsGradient(index) else { return }
         let temporary = Tensor(uninitializedShape: shape)

@@ -130,3 +130,28 @@ struct FusedConvolutionTests {
         #expect(fused[0].contains(0) && fused[0].allSatisfy { $0 >= 0 })
     }
 }
+
+struct SequentialFastPathTests {
+    /// A ReLU convolution followed by max pooling runs as conv → pool → ReLU inside Sequential;
+    /// outputs and every gradient equal the layer-by-layer computation.
+    @Test func reluPoolReorderIsExact() {
+        seedGlobalRandom(6)
+        let conv = Conv2D(2, 4, kernelSize: 3, padding: .same, activation: .relu)
+        let pool = MaxPool2D(2)
+        let sequential = Sequential([conv, pool])
+        var generator = RandomGenerator(seed: 2)
+        let x = Tensor.randomNormal([3, 6, 6, 2], generator: &generator)
+        let seed = Tensor.randomNormal([3, 3, 3, 4], generator: &generator)
+        func run(_ body: (Tensor) -> Tensor) -> [[Float]] {
+            conv.weight.zeroGradient()
+            conv.bias!.zeroGradient()
+            let leaf = x.requiringGradient()
+            let y = body(leaf)
+            y.backward(seed: seed)
+            return [y.scalars, leaf.gradient!.scalars, conv.weight.gradient.scalars, conv.bias!.gradient.scalars]
+        }
+        let fast = run { sequential($0) }
+        let plain = run { pool(conv($0)) }
+        for (a, b) in zip(fast, plain) { #expect(ReferenceMath.maxRelativeDifference(a, b) < 1e-5) }
+    }
+}
