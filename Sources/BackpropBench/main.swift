@@ -101,9 +101,8 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
 }
 
-/// The peers' CNN (batch 64, Adam) on Fashion-MNIST, timed per epoch like the peers.
-func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
-    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+/// The CNN of ../shared/peers, compiled with Adam 1e-3, seed 0.
+func peersCNN() -> Model {
     seedGlobalRandom(0)
     let model = Model(inputShape: [28, 28, 1]) {
         Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
@@ -115,6 +114,13 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
         Dense(128, 10)
     }
     model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    return model
+}
+
+/// The peers' CNN (batch 64, Adam) on Fashion-MNIST, timed per epoch like the peers.
+func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    let model = peersCNN()
     let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
     let perEpoch = median(Array(seconds.dropFirst()))
@@ -185,17 +191,7 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
     var baseline = 0.0
     for (name, augment, prefetch) in [("no augmentation", false, false), ("flip+shift, inline", true, false),
                                       ("flip+shift, prefetched", true, true), ("no augmentation", false, false)] {
-        seedGlobalRandom(0)
-        let model = Model(inputShape: [28, 28, 1]) {
-            Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
-            MaxPool2D(2)
-            Conv2D(32, 64, kernelSize: 3, padding: .same, activation: .relu)
-            MaxPool2D(2)
-            Flatten()
-            Dense(3136, 128, activation: .relu)
-            Dense(128, 10)
-        }
-        model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+        let model = peersCNN()
         let loader = DataLoader(dataset, batchSize: 64, shuffle: true, seed: 0, augmentation: augment ? augmentation : nil, prefetch: prefetch)
         let history = try model.fit(loader, epochs: epochs, verbose: false)
         let rate = Double(train.count) / median(Array(history.epochs.map(\.seconds).dropFirst()))

@@ -1,14 +1,27 @@
-/// Max pooling over channels-last images: [N, H, W, C] → [N, H′, W′, C], each output the maximum
-/// of its window. Strides default to the window size.
-public final class MaxPool2D: Layer {
+/// A pooling window: its size, how far it moves, and how the border is padded.
+public struct PoolingWindow: Sendable {
     public let size: (Int, Int)
     public let strides: (Int, Int)
     public let padding: Padding
 
-    public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+    /// Strides default to the window size (non-overlapping windows).
+    public init(size: (Int, Int), strides: (Int, Int)?, padding: Padding) {
         self.size = size
         self.strides = strides ?? size
         self.padding = padding
+    }
+}
+
+/// Max pooling over channels-last images: [N, H, W, C] → [N, H′, W′, C], each output the maximum
+/// of its window. Strides default to the window size.
+public final class MaxPool2D: Layer {
+    public let window: PoolingWindow
+    public var size: (Int, Int) { window.size }
+    public var strides: (Int, Int) { window.strides }
+    public var padding: Padding { window.padding }
+
+    public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+        window = PoolingWindow(size: size, strides: strides, padding: padding)
     }
 
     public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
@@ -20,14 +33,13 @@ public final class MaxPool2D: Layer {
 
 /// Average pooling over channels-last images (padded positions are not counted).
 public final class AvgPool2D: Layer {
-    public let size: (Int, Int)
-    public let strides: (Int, Int)
-    public let padding: Padding
+    public let window: PoolingWindow
+    public var size: (Int, Int) { window.size }
+    public var strides: (Int, Int) { window.strides }
+    public var padding: Padding { window.padding }
 
     public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
-        self.size = size
-        self.strides = strides ?? size
-        self.padding = padding
+        window = PoolingWindow(size: size, strides: strides, padding: padding)
     }
 
     public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
