@@ -19,7 +19,11 @@ struct LoadedData {
 /// Loads `path` in `format`. Data without its own test split (CSV, an .npz with only x and y, image
 /// folders) has `testSplit` of it held out (stratified, fixed by `seed`) and never trained on.
 /// With `holdOut` false (previews), everything is returned as training data.
-func loadData(path: String, format: DataFormat, labelColumn: String?, testSplit: Double, seed: UInt64, holdOut: Bool = true) throws -> LoadedData {
+/// `imageSize` resizes the images of a folder (otherwise they must all have the first one's size).
+func loadData(
+    path: String, format: DataFormat, labelColumn: String?, testSplit: Double, seed: UInt64, holdOut: Bool = true,
+    imageSize: (height: Int, width: Int)? = nil
+) throws -> LoadedData {
     let resolved = format == .auto ? try detectFormat(path) : format
     func heldOut(_ dataset: any Dataset, classes: Int, _ what: String) throws -> LoadedData {
         guard holdOut else { return LoadedData(train: dataset, test: dataset, classes: classes, description: what) }
@@ -66,7 +70,7 @@ func loadData(path: String, format: DataFormat, labelColumn: String?, testSplit:
         throw BackpropError.malformed(path: path, field: "arrays", expected: "x_train, y_train, x_test, y_test or x, y",
                                       found: arrays.keys.sorted().joined(separator: ", "))
     case .images:
-        let folder = try ImageFolderDataset(root: path)
+        let folder = try ImageFolderDataset(root: path, resizeTo: imageSize)
         return try heldOut(folder, classes: folder.classes.count, "\(folder.count) PNG images in \(folder.classes.count) class folders")
     }
 }

@@ -142,6 +142,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-column"), help: "CSV label column, by header name or 0-based index (default: the last column).")
     var labelColumn: String?
 
+    @Option(name: .customLong("image-size"), help: "Resize the images of a PNG folder to HEIGHT,WIDTH (otherwise all must have the first image's size).")
+    var imageSize: String?
+
     @Option(name: .customLong("test-split"), help: "Fraction held out as the test split for data that has none (CSV, .npz with x and y, image folders).")
     var testSplit: Double = 0.2
 
@@ -184,6 +187,9 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--normalize must be auto, none, standard or minmax, got \(normalize)")
         }
         if let augment { _ = try Augmentation(parsing: augment) }
+        if let imageSize, try parseIntegers(imageSize, option: "--image-size").count != 2 {
+            throw ValidationError("--image-size must be HEIGHT,WIDTH, got \(imageSize)")
+        }
     }
 
     /// The value plateau schedules and early stopping watch.
@@ -197,8 +203,9 @@ struct TrainingRun {
     func execute() throws {
         let log: (String) -> Void = { if !options.quiet { print($0) } }
         let start = Date()
+        let size = try options.imageSize.map { try parseIntegers($0, option: "--image-size") }.map { (height: $0[0], width: $0[1]) }
         let data = try loadData(path: options.data, format: options.format, labelColumn: options.labelColumn,
-                                testSplit: options.testSplit, seed: options.seed)
+                                testSplit: options.testSplit, seed: options.seed, imageSize: size)
         var train: any Dataset = data.train
         var validation: (any Dataset)?
         if options.validationSplit > 0 {
