@@ -8,6 +8,12 @@ public struct LabeledData: Sendable {
     public let labels: Tensor
     /// Number of samples.
     public var count: Int { inputs.shape[0] }
+
+    public init(inputs: Tensor, labels: Tensor) {
+        precondition(inputs.shape.first == labels.shape.first, "LabeledData: \(inputs.shape) inputs and \(labels.shape) labels differ in count")
+        self.inputs = inputs
+        self.labels = labels
+    }
 }
 
 /// Fashion-MNIST (Xiao et al. 2017) and MNIST-format datasets: 28×28 grayscale images in 10

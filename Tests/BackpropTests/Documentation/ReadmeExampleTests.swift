@@ -1,0 +1,33 @@
+import Backprop
+import Testing
+
+/// The README's Swift example, on a slice of the data so it runs in a moment: if the API it shows
+/// changes, this stops compiling.
+struct ReadmeExampleTests {
+    @Test func firstModelExampleRuns() throws {
+        let (fullTrain, fullTest) = try FashionMNIST.load()
+        let train = LabeledData(inputs: fullTrain.inputs.slice([0..<640]), labels: fullTrain.labels.slice([0..<640]))
+        let test = LabeledData(inputs: fullTest.inputs.slice([0..<200]), labels: fullTest.labels.slice([0..<200]))
+        seedGlobalRandom(42)
+        let model = Model(inputShape: [28, 28, 1]) {
+            Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
+            MaxPool2D(2)
+            Flatten()
+            Dense(14 * 14 * 32, 128, activation: .relu, kernelRegularizer: .l2(1e-4))
+            Dropout(rate: 0.3)
+            Dense(128, 10)
+        }
+        #expect(model.summary().contains("Total params"))
+        model.compile(optimizer: AdamW(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+        let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: 2, validationSplit: 0.1, seed: 42,
+                                callbacks: [ReduceLROnPlateau(patience: 2, verbose: false), EarlyStopping(patience: 3, restoreBestWeights: true)],
+                                verbose: false)
+        #expect(history.epochs.count == 2)
+        #expect(model.evaluate(test.inputs, test.labels)["accuracy"]! > 0.5)
+
+        let x = Tensor([1, 2, 3]).requiringGradient()
+        (x * x).sum().backward()
+        #expect(x.gradient!.scalars == [2, 4, 6])
+        #expect(checkGradients(of: { $0[0].tanh() }, at: [Tensor.randomNormal([3, 4])]).passed)
+    }
+}
