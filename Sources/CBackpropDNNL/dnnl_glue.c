@@ -330,3 +330,94 @@ int bp_pool_backward(bp_pool *pool, const float *diff_dst, const void *workspace
 const char *bp_pool_implementation(const bp_pool *pool, int which) {
     return implementation(which == 0 ? &pool->forward : &pool->backward);
 }
+
+// MARK: - Batch normalization
+
+struct bp_bnorm {
+    primitive forward, backward;
+    int training;
+    dnnl_memory_t src, dst, diff_src, diff_dst, mean, variance, scale, shift, diff_scale, diff_shift;
+};
+
+bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int training, char *error, size_t error_size) {
+    pthread_once(&engine_once, create_engine);
+    bp_bnorm *bnorm = calloc(1, sizeof(bp_bnorm));
+    bnorm->training = training;
+    // Rows × channels as a 4-D NHWC tensor [rows, channels, 1, 1]: the layout oneDNN's JIT
+    // batch-normalization kernels take (a 2-D "nc" tensor gets a generic kernel).
+    dnnl_dims_t dims = {rows, channels, 1, 1}, channel_dims = {channels};
+    dnnl_memory_desc_t data_md, channel_md;
+    dnnl_memory_desc_init_by_tag(&data_md, 4, dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&channel_md, 1, channel_dims, dnnl_f32, dnnl_x);
+    unsigned flags = dnnl_use_scale | dnnl_use_shift | (training ? 0 : dnnl_use_global_stats);
+    dnnl_batch_normalization_desc_t forward, backward;
+    int ok = dnnl_batch_normalization_forward_desc_init(&forward, training ? dnnl_forward_training : dnnl_forward_inference,
+                                                        &data_md, epsilon, flags) == dnnl_success
+             && make_primitive(&bnorm->forward, &forward, NULL, "batch normalization", error, error_size);
+    if (ok && training) {
+        ok = dnnl_batch_normalization_backward_desc_init(&backward, dnnl_backward, &data_md, &data_md, epsilon, flags) == dnnl_success
+             && make_primitive(&bnorm->backward, &backward, bnorm->forward.pd, "batch normalization backward", error, error_size);
+    }
+    if (!ok) {
+        if (!error[0]) snprintf(error, error_size, "oneDNN rejected the batch normalization shape");
+        bp_bnorm_destroy(bnorm);
+        return NULL;
+    }
+    bnorm->src = make_memory(&data_md);
+    bnorm->dst = make_memory(&data_md);
+    bnorm->diff_src = make_memory(&data_md);
+    bnorm->diff_dst = make_memory(&data_md);
+    bnorm->mean = make_memory(&channel_md);
+    bnorm->variance = make_memory(&channel_md);
+    bnorm->scale = make_memory(&channel_md);
+    bnorm->shift = make_memory(&channel_md);
+    bnorm->diff_scale = make_memory(&channel_md);
+    bnorm->diff_shift = make_memory(&channel_md);
+    return bnorm;
+}
+
+void bp_bnorm_destroy(bp_bnorm *bnorm) {
+    if (!bnorm) return;
+    destroy_primitive(&bnorm->forward);
+    destroy_primitive(&bnorm->backward);
+    dnnl_memory_t memories[] = {bnorm->src, bnorm->dst, bnorm->diff_src, bnorm->diff_dst, bnorm->mean,
+                                bnorm->variance, bnorm->scale, bnorm->shift, bnorm->diff_scale, bnorm->diff_shift};
+    for (size_t i = 0; i < sizeof(memories) / sizeof(memories[0]); i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+    free(bnorm);
+}
+
+int bp_bnorm_forward(bp_bnorm *bnorm, const float *src, const float *scale, const float *shift, float *dst, float *mean,
+                     float *variance) {
+    dnnl_memory_set_data_handle(bnorm->src, (void *)src);
+    dnnl_memory_set_data_handle(bnorm->dst, dst);
+    dnnl_memory_set_data_handle(bnorm->scale, (void *)scale);
+    dnnl_memory_set_data_handle(bnorm->shift, (void *)shift);
+    dnnl_memory_set_data_handle(bnorm->mean, mean);
+    dnnl_memory_set_data_handle(bnorm->variance, variance);
+    dnnl_exec_arg_t args[6] = {{DNNL_ARG_SRC, bnorm->src}, {DNNL_ARG_DST, bnorm->dst}, {DNNL_ARG_SCALE, bnorm->scale},
+                               {DNNL_ARG_SHIFT, bnorm->shift}, {DNNL_ARG_MEAN, bnorm->mean}, {DNNL_ARG_VARIANCE, bnorm->variance}};
+    return execute(&bnorm->forward, 6, args);
+}
+
+int bp_bnorm_backward(bp_bnorm *bnorm, const float *src, const float *mean, const float *variance, const float *diff_dst,
+                      const float *scale, const float *shift, float *diff_src, float *diff_scale, float *diff_shift) {
+    if (!bnorm->training) return -1;
+    dnnl_memory_set_data_handle(bnorm->src, (void *)src);
+    dnnl_memory_set_data_handle(bnorm->mean, (void *)mean);
+    dnnl_memory_set_data_handle(bnorm->variance, (void *)variance);
+    dnnl_memory_set_data_handle(bnorm->diff_dst, (void *)diff_dst);
+    dnnl_memory_set_data_handle(bnorm->scale, (void *)scale);
+    dnnl_memory_set_data_handle(bnorm->shift, (void *)shift);  // required by oneDNN 2.6 although unused
+    dnnl_memory_set_data_handle(bnorm->diff_src, diff_src);
+    dnnl_memory_set_data_handle(bnorm->diff_scale, diff_scale);
+    dnnl_memory_set_data_handle(bnorm->diff_shift, diff_shift);
+    dnnl_exec_arg_t args[9] = {{DNNL_ARG_SRC, bnorm->src}, {DNNL_ARG_MEAN, bnorm->mean}, {DNNL_ARG_VARIANCE, bnorm->variance},
+                               {DNNL_ARG_DIFF_DST, bnorm->diff_dst}, {DNNL_ARG_SCALE, bnorm->scale}, {DNNL_ARG_SHIFT, bnorm->shift},
+                               {DNNL_ARG_DIFF_SRC, bnorm->diff_src}, {DNNL_ARG_DIFF_SCALE, bnorm->diff_scale},
+                               {DNNL_ARG_DIFF_SHIFT, bnorm->diff_shift}};
+    return execute(&bnorm->backward, 9, args);
+}
+
+const char *bp_bnorm_implementation(const bp_bnorm *bnorm, int which) {
+    return implementation(which == 0 ? &bnorm->forward : &bnorm->backward);
+}

@@ -72,6 +72,17 @@ public protocol Backend: AnyObject, Sendable {
     func poolingBackward(
         _ geometry: PoolingGeometry, outputGradient: TensorStorage, workspace: TensorStorage?,
         into inputGradient: TensorStorage)
+    /// Batch normalization of [rows, channels] with the batch's statistics: writes the output and
+    /// the per-channel mean and (biased) variance.
+    func batchNormalizationForward(
+        rows: Int, channels: Int, epsilon: Float, input: TensorStorage, scale: TensorStorage, shift: TensorStorage,
+        into output: TensorStorage, mean: TensorStorage, variance: TensorStorage)
+    /// Gradients of the training-mode batch normalization (overwrites the three outputs).
+    func batchNormalizationBackward(
+        rows: Int, channels: Int, epsilon: Float, input: TensorStorage, mean: TensorStorage, variance: TensorStorage,
+        outputGradient: TensorStorage, scale: TensorStorage, shift: TensorStorage, into inputGradient: TensorStorage,
+        scaleGradient: TensorStorage, shiftGradient: TensorStorage)
+
     /// The kernels that run a convolution and a pooling shape (forward, backward…), e.g.
     /// "brg:avx512_core"; a `ref` kernel is a performance bug.
     func kernelNames(_ geometry: ConvolutionGeometry) -> [String]

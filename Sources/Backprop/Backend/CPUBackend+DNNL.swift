@@ -54,6 +54,28 @@ extension CPUBackend {
         precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
     }
 
+    public func batchNormalizationForward(
+        rows: Int, channels: Int, epsilon: Float, input: TensorStorage, scale: TensorStorage, shift: TensorStorage,
+        into output: TensorStorage, mean: TensorStorage, variance: TensorStorage
+    ) {
+        let status = DNNLCache.shared.batchNormalization(BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon)).withHandle {
+            bp_bnorm_forward($0, input.pointer, scale.pointer, shift.pointer, output.pointer, mean.pointer, variance.pointer)
+        }
+        precondition(status == 0, "batchNorm: oneDNN forward failed for \(rows)×\(channels)")
+    }
+
+    public func batchNormalizationBackward(
+        rows: Int, channels: Int, epsilon: Float, input: TensorStorage, mean: TensorStorage, variance: TensorStorage,
+        outputGradient: TensorStorage, scale: TensorStorage, shift: TensorStorage, into inputGradient: TensorStorage,
+        scaleGradient: TensorStorage, shiftGradient: TensorStorage
+    ) {
+        let status = DNNLCache.shared.batchNormalization(BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon)).withHandle {
+            bp_bnorm_backward($0, input.pointer, mean.pointer, variance.pointer, outputGradient.pointer, scale.pointer, shift.pointer,
+                              inputGradient.pointer, scaleGradient.pointer, shiftGradient.pointer)
+        }
+        precondition(status == 0, "batchNorm: oneDNN backward failed for \(rows)×\(channels)")
+    }
+
     /// Every oneDNN primitive created so far, described with the kernels it runs (forward,
     /// backward…), for checking that none fell back to a slow `ref` implementation.
     public func kernelsInUse() -> [(shape: String, kernels: [String])] {
@@ -93,6 +115,19 @@ final class DNNLCache: Sendable {
     private let convolutions = Mutex<[ConvolutionGeometry: DNNLObject]>([:])
     private let poolings = Mutex<[PoolingGeometry: DNNLObject]>([:])
 
+    private let batchNormalizations = Mutex<[BatchNormGeometry: DNNLObject]>([:])
+
+    func batchNormalization(_ g: BatchNormGeometry) -> DNNLObject {
+        if let cached = batchNormalizations.withLock({ $0[g] }) { return cached }
+        var error = [CChar](repeating: 0, count: 256)
+        guard let handle = bp_bnorm_create(Int64(g.rows), Int64(g.channels), g.epsilon, 1, &error, error.count) else {
+            preconditionFailure("batchNorm: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+        }
+        let object = DNNLObject(handle) { bp_bnorm_destroy($0) }
+        batchNormalizations.withLock { $0[g] = object }
+        return object
+    }
+
     var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Array($0.keys) } }
     var poolingGeometries: [PoolingGeometry] { poolings.withLock { Array($0.keys) } }
 
@@ -131,4 +166,11 @@ final class DNNLCache: Sendable {
         poolings.withLock { $0[g] = object }
         return object
     }
+}
+
+/// The shape of a training-mode batch normalization primitive.
+struct BatchNormGeometry: Hashable, Sendable {
+    let rows: Int
+    let channels: Int
+    let epsilon: Float
 }

@@ -3,6 +3,9 @@
 /// the running statistics move toward the batch's by `momentum` (Keras: running ← m·running +
 /// (1 − m)·batch). In inference the running statistics are used.
 ///
+/// Training mode runs oneDNN's batch-normalization primitive (forward and backward); inference is
+/// an affine map with the running statistics.
+///
 /// Shapes: any [N, …, C] → the same. `gamma`, `beta`: [C] trainable; `runningMean`,
 /// `runningVariance`: [C] non-trainable (kept in checkpoints, counted as non-trainable parameters).
 public final class BatchNorm: Layer {
@@ -31,14 +34,11 @@ public final class BatchNorm: Layer {
             let scale = gamma.value / (runningVariance.value + epsilon).squareRoot()
             return (input - runningMean.value) * scale + beta.value
         }
-        let axes = Array(0..<(input.rank - 1))
-        let mean = input.mean(alongAxes: axes)
-        let centered = input - mean
-        let variance = centered.squared().mean(alongAxes: axes)
+        let (output, mean, variance) = input.batchNormalized(scale: gamma.value, shift: beta.value, epsilon: epsilon)
         withoutGradient {
-            runningMean.assign(runningMean.value * momentum + mean.detached() * (1 - momentum))
-            runningVariance.assign(runningVariance.value * momentum + variance.detached() * (1 - momentum))
+            runningMean.assign(runningMean.value * momentum + mean * (1 - momentum))
+            runningVariance.assign(runningVariance.value * momentum + variance * (1 - momentum))
         }
-        return centered / (variance + epsilon).squareRoot() * gamma.value + beta.value
+        return output
     }
 }

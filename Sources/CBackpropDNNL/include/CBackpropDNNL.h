@@ -51,4 +51,18 @@ int bp_pool_forward(bp_pool *pool, const float *src, float *dst, void *workspace
 int bp_pool_backward(bp_pool *pool, const float *diff_dst, const void *workspace, float *diff_src);
 const char *bp_pool_implementation(const bp_pool *pool, int which);
 
+typedef struct bp_bnorm bp_bnorm;
+
+/// Batch normalization of `rows` × `channels` (every axis but the last flattened into rows).
+/// Training: statistics of the batch, written to mean/variance (biased variance); inference:
+/// the given mean/variance are used.
+bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int training, char *error, size_t error_size);
+void bp_bnorm_destroy(bp_bnorm *bnorm);
+int bp_bnorm_forward(bp_bnorm *bnorm, const float *src, const float *scale, const float *shift, float *dst, float *mean,
+                     float *variance);
+/// diff_src, diff_scale and diff_shift from the forward's src and batch statistics (training only).
+int bp_bnorm_backward(bp_bnorm *bnorm, const float *src, const float *mean, const float *variance, const float *diff_dst,
+                      const float *scale, const float *shift, float *diff_src, float *diff_scale, float *diff_shift);
+const char *bp_bnorm_implementation(const bp_bnorm *bnorm, int which);
+
 #endif

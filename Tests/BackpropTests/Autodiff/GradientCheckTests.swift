@@ -88,6 +88,7 @@ struct GradientCheckTests {
         Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) { $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same) },
         Case("averagePool2D (2×3 stride 1)", [[2, 5, 5, 2]]) { $0[0].averagePool2D(size: (2, 3), strides: (1, 1)) },
         Case("averagePool2D (same, excludes padding)", [[1, 5, 5, 3]]) { $0[0].averagePool2D(size: (3, 3), strides: (2, 2), padding: .same) },
+        Case("batchNormalized (oneDNN, training)", [[5, 3, 2, 3], [3], [3]]) { $0[0].batchNormalized(scale: $0[1], shift: $0[2]).output },
         Case("L2 penalty", [[3, 4]]) { Regularizer.l2(0.3).penalty($0[0]) },
         Case("L1 + L2 penalty", [[5]]) { Regularizer.l1l2(l1: 0.2, l2: 0.1).penalty($0[0]) },
         Case("composition (two-layer net)", [[3, 4], [4, 5], [5]]) { (matmul($0[0], $0[1]) + $0[2]).tanh().sum(alongAxis: 1) },

@@ -155,3 +155,19 @@ struct ModelValidationTests {
         #expect(model.network.parameterCount == 61_706)  // LeCun et al. 1998's LeNet-5 on padded 28×28 input
     }
 }
+
+struct BatchNormalizationTests {
+    /// oneDNN's primitive against the textbook formula built from tensor ops.
+    @Test func matchesTheFormula() {
+        var generator = RandomGenerator(seed: 12)
+        let x = Tensor.randomNormal([7, 3, 5], mean: 2, standardDeviation: 3, generator: &generator)
+        let scale = Tensor([0.5, -1, 2, 1, 3]), shift = Tensor([0, 1, -2, 0.5, 4])
+        let (output, mean, variance) = x.batchNormalized(scale: scale, shift: shift, epsilon: 1e-3)
+        let expectedMean = x.mean(alongAxes: [0, 1])
+        let expectedVariance = (x - expectedMean).squared().mean(alongAxes: [0, 1])
+        let expected = (x - expectedMean) / (expectedVariance + 1e-3).squareRoot() * scale + shift
+        #expect(ReferenceMath.maxRelativeDifference(mean.scalars, expectedMean.scalars) < 1e-5)
+        #expect(ReferenceMath.maxRelativeDifference(variance.scalars, expectedVariance.scalars) < 1e-4)
+        #expect(ReferenceMath.maxRelativeDifference(output.scalars, expected.scalars) < 1e-4)
+    }
+}
