@@ -211,7 +211,18 @@ void bp_fill(int64_t n, float value, float *out) {
     bp_parallel_for(n, BP_PARALLEL_GRAIN * 4, fill_range, &job);
 }
 
+BP_VECTOR static void scale_in_place_range(void *context, int64_t begin, int64_t end) {
+    const scale_job *job = (const scale_job *)context;
+    float *BP_RESTRICT y = job->y;
+    const float alpha = job->value;
+    for (int64_t i = begin; i < end; i++) y[i] *= alpha;
+}
+
 void bp_scale(int64_t n, float alpha, const float *x, float *y, int accumulate) {
     scale_job job = {alpha, x, y, accumulate};
+    if (x == y && !accumulate) {  // in place: the restrict loops below must not see aliased pointers
+        bp_parallel_for(n, BP_PARALLEL_GRAIN, scale_in_place_range, &job);
+        return;
+    }
     bp_parallel_for(n, BP_PARALLEL_GRAIN, scale_range, &job);
 }

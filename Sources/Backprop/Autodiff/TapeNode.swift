@@ -52,10 +52,11 @@ final class GradientAccumulator {
 
     var tensor: Tensor { Tensor(shape: shape, storage: storage) }
 
-    /// The gradient as a tensor (zeros if nothing was accumulated since the last reset).
+    /// A snapshot of the gradient (zeros if nothing was accumulated since the last reset); later
+    /// backward passes and optimizer steps do not change it.
     var currentGradient: Tensor {
         if isZero { materializeZero() }
-        return tensor
+        return tensor.copy()
     }
 
     func markZero() { isZero = true }

@@ -72,8 +72,9 @@ public struct CSVTable: Sendable {
                 values.append(value)
             }
         }
+        // Integer labels are class indices when they are small; anything else is a class name.
         let numeric = rawLabels.compactMap { Int($0) }
-        if numeric.count == rawLabels.count, numeric.allSatisfy({ $0 >= 0 }) {
+        if numeric.count == rawLabels.count, numeric.allSatisfy({ $0 >= 0 && $0 < 65_536 }) {
             labels = Tensor(numeric.map(Float.init))
             classNames = (0...(numeric.max() ?? 0)).map(String.init)
         } else {

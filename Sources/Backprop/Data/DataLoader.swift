@@ -37,13 +37,14 @@ public final class DataLoader: @unchecked Sendable {
 
     /// Batches per epoch at `batchSize` (the loader's own by default).
     public func batchCount(batchSize: Int? = nil) -> Int {
-        let size = batchSize ?? self.batchSize
+        let size = max(batchSize ?? self.batchSize, 1)
         return dropRemainder ? dataset.count / size : (dataset.count + size - 1) / size
     }
 
     /// The batches of epoch `epoch` (1-based).
     public func batches(epoch: Int, batchSize: Int? = nil) -> BatchStream {
         let size = batchSize ?? self.batchSize
+        precondition(size > 0, "DataLoader.batches: batch size must be positive, got \(size)")
         var order = Array(0..<dataset.count)
         if shuffle {
             var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
@@ -75,65 +76,122 @@ public final class DataLoader: @unchecked Sendable {
 }
 
 /// The batches of one epoch, produced in order — on a background thread one batch ahead when
-/// prefetching. Errors reading the data surface from ``next()``.
+/// prefetching. Errors reading the data surface from ``next()``; after an error, or after
+/// ``cancel()``, `next()` returns nil.
 public final class BatchStream: @unchecked Sendable {
     /// Number of batches in the epoch.
     public let count: Int
+    private let channel: PrefetchChannel?
     private let produce: (Int) throws -> (inputs: Tensor, targets: Tensor)
     private var nextIndex = 0
-    private let condition = NSCondition()
-    private var ready: [Int: Result<(inputs: Tensor, targets: Tensor), Error>] = [:]
-    private var cancelled = false
-    private let prefetch: Bool
+    private var stopped = false
 
     init(count: Int, prefetch: Bool, produce: @escaping (Int) throws -> (inputs: Tensor, targets: Tensor)) {
         self.count = count
         self.produce = produce
-        self.prefetch = prefetch && count > 1
-        if self.prefetch {
-            let thread = Thread { [self] in producerLoop() }
+        if prefetch && count > 1 {
+            // The thread holds only the channel, so dropping the stream cancels it.
+            let channel = PrefetchChannel(count: count, produce: produce)
+            self.channel = channel
+            let thread = Thread { channel.run() }
             thread.name = "backprop-prefetch"
             thread.start()
+        } else {
+            channel = nil
         }
     }
 
-    deinit { cancel() }
+    deinit { channel?.cancel() }
 
-    /// Stops the background thread (at most one batch is still completed).
+    /// Stops the background thread (at most one batch in progress is still completed).
     public func cancel() {
+        stopped = true
+        channel?.cancel()
+    }
+
+    /// The next batch, or nil after the last (or after an error or `cancel()`).
+    public func next() throws -> (inputs: Tensor, targets: Tensor)? {
+        guard !stopped, nextIndex < count else { return nil }
+        let index = nextIndex
+        nextIndex += 1
+        do {
+            if let channel {
+                guard let batch = try channel.take(index) else {
+                    stopped = true
+                    return nil
+                }
+                return batch
+            }
+            return try produce(index)
+        } catch {
+            stopped = true
+            throw error
+        }
+    }
+}
+
+/// The hand-over between the prefetch thread and the consumer: at most two batches ready ahead.
+private final class PrefetchChannel: @unchecked Sendable {
+    private let count: Int
+    private let produce: (Int) throws -> (inputs: Tensor, targets: Tensor)
+    private let condition = NSCondition()
+    private var ready: [Int: (inputs: Tensor, targets: Tensor)] = [:]
+    private var failure: (index: Int, error: Error)?
+    private var cancelled = false
+    private var finished = false
+
+    init(count: Int, produce: @escaping (Int) throws -> (inputs: Tensor, targets: Tensor)) {
+        self.count = count
+        self.produce = produce
+    }
+
+    func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
         condition.unlock()
     }
 
-    /// The next batch, or nil after the last.
-    public func next() throws -> (inputs: Tensor, targets: Tensor)? {
-        guard nextIndex < count else { return nil }
-        defer { nextIndex += 1 }
-        guard prefetch else { return try produce(nextIndex) }
+    /// Batch `index`, waiting for it; nil when the producer stopped before making it; rethrows a
+    /// read error at the index where it happened.
+    func take(_ index: Int) throws -> (inputs: Tensor, targets: Tensor)? {
         condition.lock()
-        while ready[nextIndex] == nil { condition.wait() }
-        let result = ready.removeValue(forKey: nextIndex)!
-        condition.broadcast()
-        condition.unlock()
-        return try result.get()
+        defer { condition.unlock() }
+        while ready[index] == nil && failure?.index != index && !finished && !cancelled { condition.wait() }
+        if let batch = ready.removeValue(forKey: index) {
+            condition.broadcast()
+            return batch
+        }
+        if let failure, failure.index == index { throw failure.error }
+        return nil
     }
 
-    /// Keeps at most one batch ready beyond the one being consumed.
-    private func producerLoop() {
+    func run() {
+        defer {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
         for index in 0..<count {
             condition.lock()
             while !cancelled && ready.count >= 2 { condition.wait() }
             let stop = cancelled
             condition.unlock()
             if stop { return }
-            let result = Result { try produce(index) }
-            condition.lock()
-            ready[index] = result
-            condition.broadcast()
-            condition.unlock()
-            if case .failure = result { return }
+            do {
+                let batch = try produce(index)
+                condition.lock()
+                ready[index] = batch
+                condition.broadcast()
+                condition.unlock()
+            } catch {
+                condition.lock()
+                failure = (index, error)
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
         }
     }
 }

@@ -11,6 +11,9 @@ enum Gzip {
     /// The decompressed contents of `data`, read from `path` (named in errors). Output is capped
     /// at `limit` bytes (1 GiB by default) so that a corrupt or hostile file cannot exhaust memory.
     static func decompress(_ data: Data, path: String, limit: Int = 1 << 30) throws -> Data {
+        guard data.count < Int(UInt32.max) else {
+            throw BackpropError.malformed(path: path, field: "file size", expected: "a gzip file under 4 GiB", found: "\(data.count) bytes")
+        }
         var stream = z_stream()
         guard bp_inflate_init_gzip(&stream) == Z_OK else {
             throw BackpropError.malformed(path: path, field: "gzip stream", expected: "a stream zlib can open", found: "an initialization failure")

@@ -52,6 +52,9 @@ public struct IDXFile: Sendable {
             elementCount = overflow ? Int.max / 2 : min(product, Int.max / 2)
         }
         let expected = headerSize + elementCount
+        guard Shape.isReasonable(shape) else {
+            throw BackpropError.malformed(path: path, field: "dimensions", expected: "extents whose product fits in memory", found: "\(shape)")
+        }
         guard bytes.count >= expected else {
             throw BackpropError.truncated(path: path, field: "data for shape \(shape)", expectedBytes: expected, actualBytes: bytes.count)
         }

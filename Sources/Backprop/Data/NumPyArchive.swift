@@ -30,6 +30,11 @@ public enum NumPyArchive {
         }
         var arrays: [String: NumPyArray] = [:]
         var cursor = directoryOffset
+        // Bounds on what a small file can make us allocate: each local entry is read once, and all
+        // entries together may expand to at most 2 GiB of Float32 values.
+        var seenOffsets = Set<Int>()
+        var totalBytes = 0
+        let maximumTotal = 1 << 31
         for entry in 0..<entries {
             guard cursor + 46 <= end, u32(cursor) == 0x0201_4b50 else {
                 throw BackpropError.malformed(path: path, field: "zip directory entry \(entry)", expected: "signature 50 4b 01 02", found: "other bytes at offset \(cursor)")
@@ -44,6 +49,13 @@ public enum NumPyArchive {
             cursor += 46 + nameLength + extraLength + commentLength
             guard compressed != 0xFFFF_FFFF && size != 0xFFFF_FFFF else {
                 throw BackpropError.malformed(path: path, field: "entry \(name)", expected: "a zip entry under 4 GiB", found: "a ZIP64 entry")
+            }
+            guard seenOffsets.insert(localOffset).inserted else {
+                throw BackpropError.malformed(path: path, field: "entry \(name)", expected: "its own data", found: "data shared with another entry")
+            }
+            totalBytes += size * 4
+            guard totalBytes <= maximumTotal else {
+                throw BackpropError.malformed(path: path, field: "entry \(name)", expected: "at most \(maximumTotal) bytes of arrays in all", found: "more")
             }
             guard localOffset + 30 <= bytes.count, u32(localOffset) == 0x0403_4b50 else {
                 throw BackpropError.malformed(path: path, field: "entry \(name) local header", expected: "signature 50 4b 03 04", found: "other bytes at offset \(localOffset)")

@@ -63,6 +63,9 @@ public struct NumPyArray: Sendable, Equatable {
                 }
                 return value
             }
+        guard Shape.isReasonable(shape) else {
+            throw BackpropError.malformed(path: path, field: "shape", expected: "extents whose product fits in memory", found: shapeText)
+        }
         let width: Int
         switch dtype {
         case "<f4", "<i4": width = 4

@@ -12,7 +12,8 @@ public final class FlatParameters {
     public let count: Int
     /// Every parameter's value.
     public let values: TensorStorage
-    /// Every parameter's gradient.
+    /// Every parameter's gradient. Gradients no backward pass reached since the last
+    /// `zeroGradients()` are stale here until ``materializeGradients()`` (which `step()` calls).
     public let gradients: TensorStorage
 
     /// Moves `parameters` into fresh flat buffers, keeping their values.

@@ -27,6 +27,7 @@ open class Optimizer {
 
     private var groupOptions: [ObjectIdentifier: (learningRateScale: Float, weightDecay: Float?)] = [:]
     private var ranges: [(range: Range<Int>, learningRateScale: Float, weightDecay: Float?)] = []
+    private var trainableAtRangeBuild: [Bool] = []
     private var state: [TensorStorage] = []
 
     public init(learningRate: Float, weightDecay: Float = 0) {
@@ -36,10 +37,11 @@ open class Optimizer {
         self.weightDecay = weightDecay
     }
 
-    /// Takes charge of the trainable `parameters`: moves them into flat buffers and creates the
-    /// rule's state (moments) for them, zeroed.
+    /// Takes charge of `parameters`: moves them into flat buffers and creates the rule's state
+    /// (moments) for them, zeroed. Only trainable parameters are updated; freezing or unfreezing
+    /// one later (`isTrainable`) takes effect at the next step.
     public func bind(_ parameters: [Parameter]) {
-        let flat = FlatParameters(parameters.filter(\.isTrainable))
+        let flat = FlatParameters(parameters)
         flatParameters = flat
         iterations = 0
         state = (0..<stateBufferCount).map { _ in Optimizer.zeroBuffer(count: flat.count) }
@@ -69,6 +71,7 @@ open class Optimizer {
                 backend.scale(flat.gradients, by: Float(Double(clipNorm) / norm), into: flat.gradients, count: flat.count, accumulate: false)
             }
         }
+        if flat.parameters.map(\.isTrainable) != trainableAtRangeBuild { rebuildRanges() }
         iterations += 1
         let rule = updateRule()
         for group in ranges {
@@ -88,16 +91,24 @@ open class Optimizer {
         preconditionFailure("\(type(of: self)) must override updateRule()")
     }
 
-    /// Consecutive parameters with the same options become one range, so the common case (no
-    /// groups) is one pass over the whole buffer.
+    /// Consecutive trainable parameters with the same options become one range, so the common case
+    /// (no groups, nothing frozen) is one pass over the whole buffer.
     private func rebuildRanges() {
         guard let flat = flatParameters else { return }
         ranges = []
+        trainableAtRangeBuild = flat.parameters.map(\.isTrainable)
+        var previousIncluded = false
         for (index, parameter) in flat.parameters.enumerated() {
+            guard parameter.isTrainable else {
+                previousIncluded = false
+                continue
+            }
+            defer { previousIncluded = true }
             let start = flat.offsets[index]
             let end = index + 1 < flat.offsets.count ? flat.offsets[index + 1] : flat.count
             let options = groupOptions[ObjectIdentifier(parameter)] ?? (1, nil)
-            if let last = ranges.last, last.learningRateScale == options.learningRateScale, last.weightDecay == options.weightDecay {
+            if previousIncluded, let last = ranges.last, last.learningRateScale == options.learningRateScale,
+               last.weightDecay == options.weightDecay {
                 ranges[ranges.count - 1].range = last.range.lowerBound..<end
             } else {
                 ranges.append((start..<end, options.learningRateScale, options.weightDecay))

@@ -40,6 +40,18 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
 
     public var description: String { "[" + dimensions.map(String.init).joined(separator: ", ") + "]" }
 
+    /// Whether extents read from a file can form a shape whose strides are computable: the product
+    /// of the non-zero extents must stay below 2⁴⁰ (an empty array may list any other extents).
+    public static func isReasonable(_ dimensions: [Int]) -> Bool {
+        var product = 1
+        for extent in dimensions where extent > 0 {
+            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+            guard !overflow, next < 1 << 40 else { return false }
+            product = next
+        }
+        return dimensions.allSatisfy { $0 >= 0 }
+    }
+
     /// Resolves a possibly negative axis (-1 is the last) to 0..<rank, trapping with `operation` named.
     public func normalizedAxis(_ axis: Int, operation: String) -> Int {
         let resolved = axis < 0 ? axis + rank : axis

@@ -14,7 +14,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     let n = b.shape[b.rank - 1]
     let backend = Backends.current
     if b.rank == 2 {
-        let m = a.elementCount / max(k, 1)
+        let m = a.shape.dimensions.dropLast().reduce(1, *)
         var resultShape = a.shape
         resultShape[a.rank - 1] = n
         let result = Tensor(uninitializedShape: resultShape)

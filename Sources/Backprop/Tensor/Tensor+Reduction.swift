@@ -69,6 +69,7 @@ extension Tensor {
     /// Indices of the maxima along `axis`, as Float values (not differentiable).
     public func argmax(alongAxis axis: Int = -1) -> Tensor {
         let axis = shape.normalizedAxis(axis, operation: "argmax")
+        precondition(shape[axis] > 0, "argmax: axis \(axis) of shape \(shape) is empty")
         let outer = shape.dimensions[..<axis].reduce(1, *)
         let inner = shape.dimensions[(axis + 1)...].reduce(1, *)
         var resultShape = shape.dimensions

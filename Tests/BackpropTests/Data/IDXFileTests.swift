@@ -50,7 +50,8 @@ struct IDXFileTests {
             (Data([0, 0, 8, 2, 0, 0, 0, 2]), "dimensions"),
             (Self.idx(shape: [4, 3], body: Array(repeating: 1, count: 11)), "data for shape"),
             (Self.idx(shape: [2], body: [1, 2, 3]), "file size"),
-            (Self.idx(shape: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], body: []), "data for shape"),
+            (Self.idx(shape: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], body: []), "dimensions"),
+            (Self.idx(shape: [0, 0xFFFF_FFFF, 0xFFFF_FFFF], body: []), "dimensions"),
         ]
         for (index, (data, field)) in cases.enumerated() {
             let path = write("bad\(index)", data)

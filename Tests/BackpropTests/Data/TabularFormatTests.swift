@@ -33,6 +33,9 @@ struct TabularFormatTests {
             #expect { try CSVTable(contentsOf: path) } throws: { "\($0)".contains(fragment) && "\($0)".contains(path) }
         }
         #expect(throws: BackpropError.self) { try CSVTable(contentsOf: write("a,b\n1,2\n"), labelColumn: .name("nope")) }
+        // Huge integer labels are names, not class indices (no 10¹⁰-class table).
+        let huge = try CSVTable(contentsOf: write("a,label\n1,10000000000\n2,9223372036854775807\n"))
+        #expect(huge.classNames.count == 2)
     }
 
     @Test func readsCIFARRecordsIntoNHWC() throws {

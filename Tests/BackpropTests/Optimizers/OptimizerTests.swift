@@ -102,3 +102,61 @@ struct OptimizerTests {
         #expect(p.value.scalars == [-1, 0])
     }
 }
+
+struct ReviewRegressionTests {
+    @Test func freezingAfterCompileStopsUpdatesAndUnfreezingResumesThem() {
+        let frozen = Parameter(Tensor([1, 1])), trained = Parameter(Tensor([1, 1]))
+        let sgd = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.5)
+        sgd.bind([frozen, trained])
+        frozen.isTrainable = false
+        for _ in 0..<3 {
+            sgd.zeroGradients()
+            (frozen.value * trained.value).sum().backward()
+            sgd.step()
+        }
+        #expect(frozen.value.scalars == [1, 1])
+        #expect(trained.value.scalars != [1, 1])
+        frozen.isTrainable = true
+        sgd.zeroGradients()
+        (frozen.value * trained.value).sum().backward()
+        sgd.step()
+        #expect(frozen.value.scalars != [1, 1])
+    }
+
+    @Test func gradientsAreSnapshots() {
+        let p = Parameter(Tensor([2]))
+        (p.value * 3).sum().backward()
+        let first = p.gradient
+        (p.value * 5).sum().backward()
+        #expect(first.scalars == [3])
+        #expect(p.gradient.scalars == [8])
+    }
+
+    @Test func emptyInnerDimensionMatmulIsZero() {
+        #expect(matmul(Tensor.zeros([4, 0]), Tensor.zeros([0, 3])).scalars == [Float](repeating: 0, count: 12))
+    }
+
+    @Test func abandonedAndFailingStreamsEnd() throws {
+        struct Failing: Dataset {
+            var count: Int { 10 }
+            var inputShape: Shape { [1] }
+            var targetShape: Shape { [] }
+            func read(_ index: Int, input: UnsafeMutableBufferPointer<Float>, target: UnsafeMutableBufferPointer<Float>) throws {
+                if index == 5 { throw BackpropError.fileNotFound(path: "sample 5") }
+                input[0] = Float(index)
+                target[0] = 0
+            }
+        }
+        let stream = DataLoader(Failing(), batchSize: 2, prefetch: true).batches(epoch: 1)
+        #expect(try stream.next() != nil)
+        #expect(try stream.next() != nil)
+        #expect(throws: BackpropError.self) { try stream.next() }
+        #expect(try stream.next() == nil)   // no hang after the error
+        let cancelled = DataLoader(Failing(), batchSize: 1, prefetch: true).batches(epoch: 1)
+        _ = try cancelled.next()
+        cancelled.cancel()
+        #expect(try cancelled.next() == nil)
+        // Dropping a stream with batches left must not keep its thread waiting.
+        for _ in 0..<20 { _ = try DataLoader(Failing(), batchSize: 1, prefetch: true).batches(epoch: 1).next() }
+    }
+}
