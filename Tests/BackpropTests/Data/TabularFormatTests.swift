@@ -19,7 +19,7 @@ struct TabularFormatTests {
         #expect(byIndex.labels.scalars == [2, 0] && byIndex.classNames.count == 3)
     }
 
-    @Test func reportsBadRowsByNumberAndColumn() {
+    @Test func reportsBadRowsByNumberAndColumn() throws {
         let cases: [(String, String)] = [
             ("a,b,label\n1,2,0\n3,,1\n", "row 3, column b"),
             ("a,b,label\n1,2,0\n3,NA,1\n", "missing value"),
