@@ -74,7 +74,7 @@ public final class Model {
         validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, seed: UInt64 = 0,
         callbacks: [any Callback] = [], verbose: Bool = true
     ) -> History {
-        guard let optimizer, let loss else { preconditionFailure("fit: call compile(optimizer:loss:metrics:) first") }
+        precondition(optimizer != nil && loss != nil, "fit: call compile(optimizer:loss:metrics:) first")
         checkBatch(x, y, "fit")
         precondition(batchSize > 0 && epochs >= 0, "fit: batchSize must be > 0 and epochs ≥ 0, got \(batchSize) and \(epochs)")
         precondition(validationSplit >= 0 && validationSplit < 1, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
