@@ -12,39 +12,43 @@ public struct PoolingWindow: Sendable {
     }
 }
 
-/// Max pooling over channels-last images: [N, H, W, C] → [N, H′, W′, C], each output the maximum
-/// of its window. Strides default to the window size.
-public final class MaxPool2D: Layer {
-    public let window: PoolingWindow
+/// A 2-D pooling layer: its window, and initializers shared by every kind of pooling.
+public protocol WindowPooling: Layer {
+    var window: PoolingWindow { get }
+    init(window: PoolingWindow)
+}
+
+extension WindowPooling {
     public var size: (Int, Int) { window.size }
     public var strides: (Int, Int) { window.strides }
     public var padding: Padding { window.padding }
 
+    /// A window of `size`; strides default to the window size.
     public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
-        window = PoolingWindow(size: size, strides: strides, padding: padding)
+        self.init(window: PoolingWindow(size: size, strides: strides, padding: padding))
     }
 
-    public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
+    /// A square window and equal strides (default: the window size).
+    public init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
         self.init(size: (size, size), strides: stride.map { ($0, $0) }, padding: padding)
     }
+}
+
+/// Max pooling over channels-last images: [N, H, W, C] → [N, H′, W′, C], each output the maximum
+/// of its window.
+public final class MaxPool2D: WindowPooling {
+    public let window: PoolingWindow
+
+    public init(window: PoolingWindow) { self.window = window }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { input.maxPool2D(size: size, strides: strides, padding: padding) }
 }
 
 /// Average pooling over channels-last images (padded positions are not counted).
-public final class AvgPool2D: Layer {
+public final class AvgPool2D: WindowPooling {
     public let window: PoolingWindow
-    public var size: (Int, Int) { window.size }
-    public var strides: (Int, Int) { window.strides }
-    public var padding: Padding { window.padding }
 
-    public init(size: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
-        window = PoolingWindow(size: size, strides: strides, padding: padding)
-    }
-
-    public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) {
-        self.init(size: (size, size), strides: stride.map { ($0, $0) }, padding: padding)
-    }
+    public init(window: PoolingWindow) { self.window = window }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { input.averagePool2D(size: size, strides: strides, padding: padding) }
 }
