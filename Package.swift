@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Backprop",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
         .executable(name: "backprop", targets: ["BackpropCLI"]),

@@ -30,6 +30,11 @@ struct Options {
     }
 }
 
+/// Says on standard error what is about to run and roughly how long it takes.
+func progress(_ message: String) {
+    FileHandle.standardError.write(Data(("… " + message + "\n").utf8))
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return .nan }
@@ -46,6 +51,7 @@ func peakResidentKilobytes() -> Int {
 
 /// Square GEMM GFLOP/s for each library, median of 7 timed runs of ~0.3 s.
 func benchmarkGEMM() {
+    progress("GEMM: 4 sizes × 2 libraries × 7 runs of ~0.3 s")
     print("GEMM, square FP32, C = A·B, 2 threads (median of 7 runs; peers README: torch.mm/oneMKL, numpy/OpenBLAS)")
     print("    n   oneDNN GFLOP/s  % peak   OpenBLAS GFLOP/s  % peak   torch.mm  numpy(OpenBLAS)")
     let peers: [Int: (Double, Double)] = [256: (191, 236), 512: (215, 247), 1024: (212, 252), 2048: (217, 244)]
@@ -77,6 +83,7 @@ func benchmarkGEMM() {
 /// MLP 784-512-256-10, batch 128, Adam 1e-3 on Fashion-MNIST, timed per epoch like the peers:
 /// the training loop only, a new permutation each epoch, median over epochs 2…N.
 func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
+    progress("MLP: training \(epochs) epochs (~0.4 s each)")
     let (train, test) = try FashionMNIST.load(from: dataDirectory)
     seedGlobalRandom(0)
     let model = Model(inputShape: [28, 28, 1]) {
@@ -119,6 +126,7 @@ func peersCNN() -> Model {
 
 /// The peers' CNN (batch 64, Adam) on Fashion-MNIST, timed per epoch like the peers.
 func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
+    progress("CNN: training \(epochs) epochs (~5 s each)")
     let (train, test) = try FashionMNIST.load(from: dataDirectory)
     let model = peersCNN()
     let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
@@ -137,6 +145,7 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
 
 /// The peers' VGG-style net on a fixed random 3×32×32 batch of 64, like bench_train_torch.py vgg.
 func benchmarkVGG(steps: Int) {
+    progress("VGG: 10 warm-up steps, then 3 runs of \(steps) steps (~0.15 s each)")
     seedGlobalRandom(0)
     var layers: [any Layer] = []
     var channels = 3
@@ -184,6 +193,7 @@ func checkKernels() {
 /// CNN epochs without augmentation, with flip+shift on the training thread, and with flip+shift
 /// prefetched on a background thread: does the input pipeline stall training?
 func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
+    progress("Augmentation: 4 CNN runs of \(epochs) epochs (~5 s each)")
     let (train, _) = try FashionMNIST.load(from: dataDirectory)
     let dataset = TensorDataset(inputs: train.inputs, targets: train.labels)
     let augmentation = Augmentation(.horizontalFlip, .shift(2))
