@@ -34,28 +34,24 @@ public struct AugmentCommand: ParsableCommand {
 
     public func run() throws {
         guard rows > 0 && copies > 0 else { throw ValidationError("--rows and --copies must be positive") }
-        do {
-            let augmentation = try Augmentation(parsing: augment)
-            let dataset = try loadData(path: data, format: format, labelColumn: nil, testSplit: 0.2, seed: seed, holdOut: false).train
-            guard dataset.inputShape.rank == 3, [1, 3].contains(dataset.inputShape[2]) else {
-                throw ValidationError("augment needs images [height, width, 1 or 3], but the samples have shape \(dataset.inputShape)")
-            }
-            let originals = try dataset.subset(Array(0..<min(rows, dataset.count))).materialized().inputs
-            var generator = RandomGenerator(seed: seed)
-            var tiles: [Tensor] = []
-            for row in 0..<originals.shape[0] {
-                let image = originals.slice([row..<(row + 1)])
-                tiles.append(image)
-                for _ in 0..<copies {
-                    let copy = image.copy()
-                    augmentation.apply(to: copy, generator: &generator)
-                    tiles.append(copy.clamped(to: 0...1))
-                }
-            }
-            try PNGImage.grid(Tensor.concatenate(tiles), columns: copies + 1, scale: 3).write(to: preview)
-            print("Wrote \(originals.shape[0]) rows × \(copies + 1) images (original, then \(augmentation)) to \(preview)")
-        } catch let error as BackpropError {
-            throw ValidationError(error.description)
+        let augmentation = try Augmentation(parsing: augment)
+        let dataset = try loadData(path: data, format: format, labelColumn: nil, testSplit: 0.2, seed: seed, holdOut: false).train
+        guard dataset.inputShape.rank == 3, [1, 3].contains(dataset.inputShape[2]) else {
+            throw ValidationError("augment needs images [height, width, 1 or 3], but the samples have shape \(dataset.inputShape)")
         }
+        let originals = try dataset.subset(Array(0..<min(rows, dataset.count))).materialized().inputs
+        var generator = RandomGenerator(seed: seed)
+        var tiles: [Tensor] = []
+        for row in 0..<originals.shape[0] {
+            let image = originals.slice([row..<(row + 1)])
+            tiles.append(image)
+            for _ in 0..<copies {
+                let copy = image.copy()
+                augmentation.apply(to: copy, generator: &generator)
+                tiles.append(copy.clamped(to: 0...1))
+            }
+        }
+        try PNGImage.grid(Tensor.concatenate(tiles), columns: copies + 1, scale: 3).write(to: preview)
+        print("Wrote \(originals.shape[0]) rows × \(copies + 1) images (original, then \(augmentation)) to \(preview)")
     }
 }

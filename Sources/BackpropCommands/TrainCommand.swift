@@ -16,13 +16,11 @@ public struct TrainCommand: ParsableCommand {
 
     public init() {}
 
+    /// Data and configuration problems surface as `BackpropError`s, which the tool prints as
+    /// "Error: <file>: <field>: expected …, found …" and exits non-zero.
     public func run() throws {
-        do {
-            try options.validate()
-            try TrainingRun(options: options).execute()
-        } catch let error as BackpropError {
-            throw ValidationError(error.description)
-        }
+        try options.validate()
+        try TrainingRun(options: options).execute()
     }
 }
 
@@ -51,11 +49,7 @@ public struct SummaryCommand: ParsableCommand {
         let shape = try parseIntegers(inputShape, option: "--input-shape")
         let widths = try parseIntegers(hidden, option: "--hidden")
         let built = model.makeModel(inputShape: Shape(shape), classes: classes, hiddenWidths: widths, width: width)
-        do {
-            try built.validate()
-        } catch let error as BackpropError {
-            throw ValidationError(error.description)
-        }
+        try built.validate()
         print(built.summary())
     }
 }

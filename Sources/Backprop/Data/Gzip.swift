@@ -8,6 +8,10 @@ enum Gzip {
         data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
     }
 
+    private static func truncated(_ path: String, _ size: Int) -> BackpropError {
+        .malformed(path: path, field: "gzip stream", expected: "a complete gzip stream", found: "the file ends after \(size) bytes (truncated)")
+    }
+
     /// The decompressed contents of `data`, read from `path` (named in errors). Output is capped
     /// at `limit` bytes (1 GiB by default) so that a corrupt or hostile file cannot exhaust memory.
     static func decompress(_ data: Data, path: String, limit: Int = 1 << 30) throws -> Data {
@@ -35,7 +39,7 @@ enum Gzip {
                     case Z_OK, Z_STREAM_END:
                         output.append(out.baseAddress!, count: chunk - Int(stream.avail_out))
                     case Z_BUF_ERROR where stream.avail_in == 0:
-                        throw BackpropError.truncated(path: path, field: "gzip stream", expectedBytes: data.count + 1, actualBytes: data.count)
+                        throw Gzip.truncated(path, data.count)
                     default:
                         let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
                         throw BackpropError.malformed(path: path, field: "gzip stream", expected: "valid deflate data", found: message)
@@ -45,7 +49,7 @@ enum Gzip {
                     throw BackpropError.malformed(path: path, field: "gzip stream", expected: "at most \(limit) decompressed bytes", found: "more")
                 }
                 if status == Z_OK && stream.avail_in == 0 && stream.avail_out != 0 {
-                    throw BackpropError.truncated(path: path, field: "gzip stream", expectedBytes: data.count + 1, actualBytes: data.count)
+                    throw Gzip.truncated(path, data.count)
                 }
             } while status != Z_STREAM_END
         }
