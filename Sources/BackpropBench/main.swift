@@ -57,7 +57,8 @@ func benchmarkGEMM() {
     let peers: [Int: (Double, Double)] = [256: (191, 236), 512: (215, 247), 1024: (212, 252), 2048: (217, 244)]
     for n in [256, 512, 1024, 2048] {
         var generator = RandomGenerator(seed: 1)
-        let a = Tensor.randomNormal([n, n], generator: &generator), b = Tensor.randomNormal([n, n], generator: &generator)
+        let a = Tensor.randomNormal([n, n], generator: &generator)
+        let b = Tensor.randomNormal([n, n], generator: &generator)
         var results: [Double] = []
         for library in GEMMLibrary.allCases {
             Backends.current = CPUBackend(gemmLibrary: library)
@@ -75,8 +76,10 @@ func benchmarkGEMM() {
         }
         Backends.current = CPUBackend()
         let peer = peers[n]!
-        print(String(format: "%5d   %14.0f  %5.0f%%   %16.0f  %5.0f%%   %8.0f  %15.0f", n, results[0], results[0] / peakGFLOPs * 100,
-                     results[1], results[1] / peakGFLOPs * 100, peer.0, peer.1))
+        print(
+            String(
+                format: "%5d   %14.0f  %5.0f%%   %16.0f  %5.0f%%   %8.0f  %15.0f", n, results[0], results[0] / peakGFLOPs * 100,
+                results[1], results[1] / peakGFLOPs * 100, peer.0, peer.1))
     }
 }
 
@@ -101,10 +104,14 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     let gflops = 3 * 1.07e6 * samplesPerSecond / 1e9
     print("MLP 784-512-256-10, batch 128, Adam, Fashion-MNIST, \(epochs) epochs on \(Backends.current.name)")
     print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
-    print(String(format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
-                 perEpoch, epochs, samplesPerSecond, gflops, accuracy))
-    print(String(format: "  peers README: Keras 3/JAX 103,270 samples/s (%.2f×), PyTorch eager 55,485 (%.2f×)",
-                 samplesPerSecond / 103_270, samplesPerSecond / 55_485))
+    print(
+        String(
+            format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
+            perEpoch, epochs, samplesPerSecond, gflops, accuracy))
+    print(
+        String(
+            format: "  peers README: Keras 3/JAX 103,270 samples/s (%.2f×), PyTorch eager 55,485 (%.2f×)",
+            samplesPerSecond / 103_270, samplesPerSecond / 55_485))
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
 }
 
@@ -136,10 +143,14 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
     let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
     print("CNN (2 conv + 2 pool + 2 dense), batch 64, Adam, Fashion-MNIST, \(epochs) epochs on \(Backends.current.name)")
     print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
-    print(String(format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
-                 perEpoch, epochs, samplesPerSecond, 3 * 8.48e6 * samplesPerSecond / 1e9, accuracy))
-    print(String(format: "  peers README: PyTorch eager 5,496 samples/s (%.2f×), Keras/JAX 1,724 (%.2f×)",
-                 samplesPerSecond / 5_496, samplesPerSecond / 1_724))
+    print(
+        String(
+            format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
+            perEpoch, epochs, samplesPerSecond, 3 * 8.48e6 * samplesPerSecond / 1e9, accuracy))
+    print(
+        String(
+            format: "  peers README: PyTorch eager 5,496 samples/s (%.2f×), Keras/JAX 1,724 (%.2f×)",
+            samplesPerSecond / 5_496, samplesPerSecond / 1_724))
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch CNN 808,720 kB)")
 }
 
@@ -170,8 +181,10 @@ func benchmarkVGG(steps: Int) {
     }
     let rate = median(rates)
     print("VGG-style (6 conv 64-128-256, 3 pools, 2 dense), batch 64, Adam, 3×32×32 random, 3 runs × \(steps) steps")
-    print(String(format: "  Backprop: %.1f samples/s (runs: %@), ≈%.0f GFLOP/s", rate,
-                 rates.map { String(format: "%.1f", $0) }.joined(separator: " "), 3 * 307.6e6 * rate / 1e9))
+    print(
+        String(
+            format: "  Backprop: %.1f samples/s (runs: %@), ≈%.0f GFLOP/s", rate,
+            rates.map { String(format: "%.1f", $0) }.joined(separator: " "), 3 * 307.6e6 * rate / 1e9))
     print(String(format: "  peers README: PyTorch eager 356.6 samples/s (%.2f×), Keras/JAX 199.0 (%.2f×)", rate / 356.6, rate / 199))
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch VGG 563,504 kB)")
 }
@@ -199,14 +212,19 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
     let augmentation = Augmentation(.horizontalFlip, .shift(2))
     print("CNN, batch 64, \(epochs) epochs each (median of epochs 2-\(epochs)): input pipeline cost")
     var baseline = 0.0
-    for (name, augment, prefetch) in [("no augmentation", false, false), ("flip+shift, inline", true, false),
-                                      ("flip+shift, prefetched", true, true), ("no augmentation", false, false)] {
+    for (name, augment, prefetch) in [
+        ("no augmentation", false, false), ("flip+shift, inline", true, false),
+        ("flip+shift, prefetched", true, true), ("no augmentation", false, false),
+    ] {
         let model = peersCNN()
-        let loader = DataLoader(dataset, batchSize: 64, shuffle: true, seed: 0, augmentation: augment ? augmentation : nil, prefetch: prefetch)
+        let loader = DataLoader(
+            dataset, batchSize: 64, shuffle: true, seed: 0, augmentation: augment ? augmentation : nil, prefetch: prefetch)
         let history = try model.fit(loader, epochs: epochs, verbose: false)
         let rate = Double(train.count) / median(Array(history.epochs.map(\.seconds).dropFirst()))
         if baseline == 0 { baseline = rate }
-        print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%8.0f samples/s  (%.1f%% of the first baseline)", rate, rate / baseline * 100))
+        print(
+            "  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "%8.0f samples/s  (%.1f%% of the first baseline)", rate, rate / baseline * 100))
     }
 }
 

@@ -1,2 +1,3 @@
 import BackpropCommands
+
 BackpropCommand.main()

@@ -28,25 +28,29 @@ func loadData(
     func heldOut(_ dataset: any Dataset, classes: Int, _ what: String) throws -> LoadedData {
         guard holdOut else { return LoadedData(train: dataset, test: dataset, classes: classes, description: what) }
         let (train, test) = try dataset.split(holdingOut: testSplit, stratified: true, seed: seed)
-        return LoadedData(train: train, test: test, classes: classes,
-                          description: "\(what); \(Int(testSplit * 100))% held out as the test split (stratified, seed \(seed))")
+        return LoadedData(
+            train: train, test: test, classes: classes,
+            description: "\(what); \(Int(testSplit * 100))% held out as the test split (stratified, seed \(seed))")
     }
     switch resolved {
     case .auto:
         preconditionFailure("detectFormat never answers auto")
     case .idx:
         let (train, test) = try FashionMNIST.load(from: path)
-        return LoadedData(train: TensorDataset(inputs: train.inputs, targets: train.labels),
-                          test: TensorDataset(inputs: test.inputs, targets: test.labels), classes: 10, description: "IDX files")
+        return LoadedData(
+            train: TensorDataset(inputs: train.inputs, targets: train.labels),
+            test: TensorDataset(inputs: test.inputs, targets: test.labels), classes: 10, description: "IDX files")
     case .cifar:
         let (train, test, classes) = try CIFAR.load(from: path)
-        return LoadedData(train: TensorDataset(inputs: train.inputs, targets: train.labels),
-                          test: TensorDataset(inputs: test.inputs, targets: test.labels), classes: classes, description: "CIFAR-\(classes) binary")
+        return LoadedData(
+            train: TensorDataset(inputs: train.inputs, targets: train.labels),
+            test: TensorDataset(inputs: test.inputs, targets: test.labels), classes: classes, description: "CIFAR-\(classes) binary")
     case .csv:
         let column: CSVTable.LabelColumn = labelColumn.map { Int($0).map { .index($0) } ?? .name($0) } ?? .last
         let table = try CSVTable(contentsOf: path, labelColumn: column)
-        return try heldOut(TensorDataset(inputs: table.features, targets: table.labels), classes: table.classNames.count,
-                           "CSV with \(table.featureNames.count) features and \(table.classNames.count) classes")
+        return try heldOut(
+            TensorDataset(inputs: table.features, targets: table.labels), classes: table.classNames.count,
+            "CSV with \(table.featureNames.count) features and \(table.classNames.count) classes")
     case .npz:
         let arrays = try NumPyArchive.read(contentsOf: path)
         func pair(_ x: String, _ y: String) throws -> TensorDataset? {
@@ -55,7 +59,9 @@ func loadData(
             if inputs.shape.count == 3 { tensor = tensor.reshaped(inputs.shape + [1]) }  // [N, H, W] images
             if inputs.dtype.hasSuffix("u1") { tensor = tensor / 255 }
             guard labels.shape.count == 1, labels.shape[0] == inputs.shape.first else {
-                throw BackpropError.inconsistent(path: path, otherPath: path, detail: "\(x) has shape \(inputs.shape) but \(y) has shape \(labels.shape); expected [N, …] and [N]")
+                throw BackpropError.inconsistent(
+                    path: path, otherPath: path,
+                    detail: "\(x) has shape \(inputs.shape) but \(y) has shape \(labels.shape); expected [N, …] and [N]")
             }
             guard labels.values.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
                 throw BackpropError.malformed(path: path, field: y, expected: "non-negative integer class labels", found: "other values")
@@ -64,11 +70,14 @@ func loadData(
         }
         let classesOf = { (sets: [TensorDataset]) in Int(sets.map { $0.targets.max().item }.max() ?? 0) + 1 }
         if let train = try pair("x_train", "y_train"), let test = try pair("x_test", "y_test") {
-            return LoadedData(train: train, test: test, classes: classesOf([train, test]), description: "NumPy archive (x_train, y_train, x_test, y_test)")
+            return LoadedData(
+                train: train, test: test, classes: classesOf([train, test]), description: "NumPy archive (x_train, y_train, x_test, y_test)"
+            )
         }
         if let all = try pair("x", "y") { return try heldOut(all, classes: classesOf([all]), "NumPy archive (x, y)") }
-        throw BackpropError.malformed(path: path, field: "arrays", expected: "x_train, y_train, x_test, y_test or x, y",
-                                      found: arrays.keys.sorted().joined(separator: ", "))
+        throw BackpropError.malformed(
+            path: path, field: "arrays", expected: "x_train, y_train, x_test, y_test or x, y",
+            found: arrays.keys.sorted().joined(separator: ", "))
     case .images:
         let folder = try ImageFolderDataset(root: path, resizeTo: imageSize)
         return try heldOut(folder, classes: folder.classes.count, "\(folder.count) PNG images in \(folder.classes.count) class folders")
@@ -91,6 +100,7 @@ func detectFormat(_ path: String) throws -> DataFormat {
     if lower.hasSuffix(".npz") { return .npz }
     let head = manager.contents(atPath: path)?.prefix(2) ?? Data()
     if head == Data([0x50, 0x4B]) { return .npz }
-    throw BackpropError.malformed(path: path, field: "format", expected: "an IDX, CIFAR or image folder, a .csv or an .npz file (or --format)",
-                                  found: "an unrecognized file")
+    throw BackpropError.malformed(
+        path: path, field: "format", expected: "an IDX, CIFAR or image folder, a .csv or an .npz file (or --format)",
+        found: "an unrecognized file")
 }

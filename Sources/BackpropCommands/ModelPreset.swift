@@ -64,11 +64,14 @@ enum ModelPreset: String, ExpressibleByArgument, CaseIterable {
             let scaled = { (n: Int) in max(1, Int((Double(n) * width).rounded())) }
             let blocks = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]
             var layers: [any Layer] = []
-            var inputChannels = channels, (h, w) = (inputShape[0], inputShape[1])
+            var inputChannels = channels
+            var (h, w) = (inputShape[0], inputShape[1])
             for block in blocks {
                 for outputChannels in block.map(scaled) {
-                    layers.append(Conv2D(inputChannels, outputChannels, kernelSize: 3, padding: .same, activation: .relu,
-                                         kernelRegularizer: regularizer))
+                    layers.append(
+                        Conv2D(
+                            inputChannels, outputChannels, kernelSize: 3, padding: .same, activation: .relu,
+                            kernelRegularizer: regularizer))
                     inputChannels = outputChannels
                 }
                 layers.append(MaxPool2D(2, padding: .same))

@@ -26,7 +26,8 @@ public struct TrainCommand: ParsableCommand {
 
 /// `backprop summary`: prints a preset model's layers and parameter counts without training.
 public struct SummaryCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
+    public static let configuration = CommandConfiguration(
+        commandName: "summary", abstract: "Print a model's layers, output shapes and parameter counts.")
 
     @Option(name: .long, help: "Architecture: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: ModelPreset = .mlp
@@ -68,7 +69,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("epochs"), help: "Passes over the training data (default 10; 5 for cnn).")
     var epochsOption: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Samples per optimizer step, the starting size under --batch-schedule (default 128; 64 for cnn and vgg).")
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Samples per optimizer step, the starting size under --batch-schedule (default 128; 64 for cnn and vgg).")
     var batchSizeOption: Int?
 
     /// Epochs: the option, or the preset's default.
@@ -85,7 +88,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Momentum for --optimizer momentum or nesterov.")
     var momentum: Float = 0.9
 
-    @Option(name: .customLong("weight-decay"), help: "Weight decay: an L2 term in the gradient, decoupled for adamw (default 0, adamw 0.01).")
+    @Option(
+        name: .customLong("weight-decay"), help: "Weight decay: an L2 term in the gradient, decoupled for adamw (default 0, adamw 0.01).")
     var weightDecay: Float?
 
     @Option(name: .long, help: "L2 penalty λ·Σw² on every weight matrix, added to the reported loss.")
@@ -97,7 +101,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Dropout rate after each hidden layer (0 disables).")
     var dropout: Float = 0
 
-    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule: \(ScheduleChoice.allCases.map(\.rawValue).joined(separator: ", ")). linear ends at lr/100, exponential decays to lr/100, step multiplies by --decay-factor at --milestones, cosine (the default) anneals to 0 over the run, invsqrt decays as 1/√t after the first epoch, plateau is ReduceLROnPlateau.")
+    @Option(
+        name: .customLong("lr-schedule"),
+        help:
+            "Learning-rate schedule: \(ScheduleChoice.allCases.map(\.rawValue).joined(separator: ", ")). linear ends at lr/100, exponential decays to lr/100, step multiplies by --decay-factor at --milestones, cosine (the default) anneals to 0 over the run, invsqrt decays as 1/√t after the first epoch, plateau is ReduceLROnPlateau."
+    )
     var lrSchedule: ScheduleChoice = .cosine
 
     @Option(name: .long, help: "Epochs of linear learning-rate warm-up before the schedule.")
@@ -106,19 +114,29 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Epochs (1-based) at which step schedules change the learning rate or the batch size, comma-separated.")
     var milestones: String = "4,7"
 
-    @Option(name: .customLong("decay-factor"), help: "Learning-rate factor for step and plateau schedules; the batch schedule grows the batch by its inverse.")
+    @Option(
+        name: .customLong("decay-factor"),
+        help: "Learning-rate factor for step and plateau schedules; the batch schedule grows the batch by its inverse.")
     var decayFactor: Float = 0.5
 
     @Option(name: .long, help: "Epochs without improvement before plateau schedules act.")
     var patience: Int = 2
 
-    @Option(name: .customLong("batch-schedule"), help: "Batch-size schedule with the learning rate held: none, step (batch ÷ --decay-factor at --milestones), plateau (doubles on plateau).")
+    @Option(
+        name: .customLong("batch-schedule"),
+        help:
+            "Batch-size schedule with the learning rate held: none, step (batch ÷ --decay-factor at --milestones), plateau (doubles on plateau)."
+    )
     var batchSchedule: BatchScheduleChoice = .none
 
-    @Option(name: .customLong("early-stop"), help: "Stop when the monitored loss has not improved for this many epochs, restoring the best weights.")
+    @Option(
+        name: .customLong("early-stop"),
+        help: "Stop when the monitored loss has not improved for this many epochs, restoring the best weights.")
     var earlyStop: Int?
 
-    @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out for validation after each epoch (monitored by plateau and early stopping when > 0).")
+    @Option(
+        name: .customLong("validation-split"),
+        help: "Fraction of the training data held out for validation after each epoch (monitored by plateau and early stopping when > 0).")
     var validationSplit: Double = 0
 
     @Option(name: .customLong("csv-log"), help: "Write one CSV row per epoch to this file.")
@@ -127,7 +145,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Random seed: fixes initialization, shuffling and dropout.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Training data: a folder of IDX files (MNIST format, raw or .gz), a CIFAR-10/100 binary folder, a folder of class sub-folders of PNGs, a .csv or an .npz file. The format is detected from the contents.")
+    @Option(
+        name: .long,
+        help:
+            "Training data: a folder of IDX files (MNIST format, raw or .gz), a CIFAR-10/100 binary folder, a folder of class sub-folders of PNGs, a .csv or an .npz file. The format is detected from the contents."
+    )
     var data: String = FashionMNIST.defaultDirectory
 
     @Option(name: .long, help: "Force the data format: \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -136,22 +158,31 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-column"), help: "CSV label column, by header name or 0-based index (default: the last column).")
     var labelColumn: String?
 
-    @Option(name: .customLong("image-size"), help: "Resize the images of a PNG folder to HEIGHT,WIDTH (otherwise all must have the first image's size).")
+    @Option(
+        name: .customLong("image-size"),
+        help: "Resize the images of a PNG folder to HEIGHT,WIDTH (otherwise all must have the first image's size).")
     var imageSize: String?
 
-    @Option(name: .customLong("test-split"), help: "Fraction held out as the test split for data that has none (CSV, .npz with x and y, image folders).")
+    @Option(
+        name: .customLong("test-split"),
+        help: "Fraction held out as the test split for data that has none (CSV, .npz with x and y, image folders).")
     var testSplit: Double = 0.2
 
     @Flag(name: .long, help: "Keep class proportions in the validation split.")
     var stratify = false
 
-    @Option(name: .long, help: "Input normalization fitted on the training split: auto (standard for CSV and .npz feature tables, none for images), none, standard, minmax.")
+    @Option(
+        name: .long,
+        help:
+            "Input normalization fitted on the training split: auto (standard for CSV and .npz feature tables, none for images), none, standard, minmax."
+    )
     var normalize: String = "auto"
 
     @Option(name: .long, help: "Prepare the next batch on a background thread: auto (when augmenting or reading from disk), on, off.")
     var prefetch: String = "auto"
 
-    @Option(name: .long, help: "On-the-fly image augmentation, e.g. flip,shift:2,erase (also vflip, rotate:DEGREES, noise:SIGMA, erase:SIZE).")
+    @Option(
+        name: .long, help: "On-the-fly image augmentation, e.g. flip,shift:2,erase (also vflip, rotate:DEGREES, noise:SIGMA, erase:SIZE).")
     var augment: String?
 
     @Flag(name: .long, help: "Print only the final test figures.")
@@ -198,17 +229,22 @@ struct TrainingRun {
         let log: (String) -> Void = { if !options.quiet { print($0) } }
         let start = Date()
         let size = try options.imageSize.map { try parseIntegers($0, option: "--image-size") }.map { (height: $0[0], width: $0[1]) }
-        let data = try loadData(path: options.data, format: options.format, labelColumn: options.labelColumn,
-                                testSplit: options.testSplit, seed: options.seed, imageSize: size)
+        let data = try loadData(
+            path: options.data, format: options.format, labelColumn: options.labelColumn,
+            testSplit: options.testSplit, seed: options.seed, imageSize: size)
         var train: any Dataset = data.train
         var validation: (any Dataset)?
         if options.validationSplit > 0 {
             let (kept, held) = try train.split(holdingOut: options.validationSplit, stratified: options.stratify, seed: options.seed &+ 1)
             (train, validation) = (kept, held)
         }
-        log("Loaded \(data.description) from \(options.data): \(train.count) training, \(validation?.count ?? 0) validation and \(data.test.count) test samples of shape \(train.inputShape) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s")
+        log(
+            "Loaded \(data.description) from \(options.data): \(train.count) training, \(validation?.count ?? 0) validation and \(data.test.count) test samples of shape \(train.inputShape) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s"
+        )
         if options.model != .mlp && train.inputShape.rank != 3 {
-            throw ValidationError("--model \(options.model.rawValue) needs images [height, width, channels], but the samples have shape \(train.inputShape); use --model mlp")
+            throw ValidationError(
+                "--model \(options.model.rawValue) needs images [height, width, channels], but the samples have shape \(train.inputShape); use --model mlp"
+            )
         }
         seedGlobalRandom(options.seed)
         let model = try makeModel(inputShape: train.inputShape, classes: data.classes, training: train)
@@ -220,17 +256,22 @@ struct TrainingRun {
         model.compile(optimizer: optimizer, loss: .softmaxCrossEntropy, metrics: [.accuracy])
         let callbacks = try makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count)
         let augmentation = try options.augment.map { try Augmentation(parsing: $0) }
-        let loader = DataLoader(train, batchSize: options.batchSize, shuffle: true, seed: options.seed, augmentation: augmentation,
-                                prefetch: options.prefetch == "auto" ? augmentation != nil || !(train is TensorDataset) : options.prefetch == "on")
-        log("Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), batch \(options.batchSize)\(augmentation.map { ", augmentation \($0)" } ?? ""), seed \(options.seed) on \(Backends.current.name)")
+        let loader = DataLoader(
+            train, batchSize: options.batchSize, shuffle: true, seed: options.seed, augmentation: augmentation,
+            prefetch: options.prefetch == "auto" ? augmentation != nil || !(train is TensorDataset) : options.prefetch == "on")
+        log(
+            "Training with \(options.optimizer.rawValue) (lr \(optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), batch \(options.batchSize)\(augmentation.map { ", augmentation \($0)" } ?? ""), seed \(options.seed) on \(Backends.current.name)"
+        )
         let fitStart = Date()
         let history = try model.fit(
             loader, validation: validation.map { DataLoader($0, batchSize: 256) }, epochs: options.epochs, callbacks: callbacks,
             verbose: !options.quiet)
         let trainSeconds = Date().timeIntervalSince(fitStart)
         let result = try model.evaluate(DataLoader(data.test, batchSize: 256))
-        log(String(format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, trainSeconds,
-                   Double(train.count) * Double(history.epochs.count) / trainSeconds))
+        log(
+            String(
+                format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, trainSeconds,
+                Double(train.count) * Double(history.epochs.count) / trainSeconds))
         print(String(format: "Test loss: %.4f - test accuracy: %.4f", result["loss"] ?? .nan, result["accuracy"] ?? .nan))
     }
 
@@ -239,12 +280,13 @@ struct TrainingRun {
         let preset = options.model.makeModel(
             inputShape: inputShape, classes: classes, hiddenWidths: try parseIntegers(options.hidden, option: "--hidden"),
             dropout: options.dropout, l2: options.l2, width: options.width)
-        let kind: Normalization.Kind? = switch options.normalize {
-        case "standard": .standardization
-        case "minmax": .minMax
-        case "auto": inputShape.rank == 1 ? .standardization : nil
-        default: nil
-        }
+        let kind: Normalization.Kind? =
+            switch options.normalize {
+            case "standard": .standardization
+            case "minmax": .minMax
+            case "auto": inputShape.rank == 1 ? .standardization : nil
+            default: nil
+            }
         guard let kind else { return preset }
         let normalization = Normalization(inputShape: inputShape, kind: kind, perChannel: inputShape.rank == 3)
         normalization.adapt(try training.materialized().inputs)
@@ -258,17 +300,19 @@ struct TrainingRun {
         let total = steps * options.epochs
         let warmupSteps = options.warmup * steps
         let milestones = try parseIntegers(options.milestones, option: "--milestones").sorted()
-        let schedule: LearningRateSchedule? = switch options.lrSchedule {
-        case .constant: options.warmup > 0 ? .constant(lr) : nil
-        case .linear: .linear(initial: lr, final: lr / 100, steps: total - warmupSteps)
-        case .exponential: .exponential(initial: lr, rate: 0.01, steps: total - warmupSteps)
-        case .step:
-            .piecewise(boundaries: milestones.map { ($0 - 1) * steps - warmupSteps },
-                       values: (0...milestones.count).map { lr * pow(options.decayFactor, Float($0)) })
-        case .cosine: .cosine(initial: lr, period: total - warmupSteps)
-        case .invsqrt: .inverseSquareRoot(initial: lr, steps: steps)
-        case .plateau: options.warmup > 0 ? .constant(lr) : nil
-        }
+        let schedule: LearningRateSchedule? =
+            switch options.lrSchedule {
+            case .constant: options.warmup > 0 ? .constant(lr) : nil
+            case .linear: .linear(initial: lr, final: lr / 100, steps: total - warmupSteps)
+            case .exponential: .exponential(initial: lr, rate: 0.01, steps: total - warmupSteps)
+            case .step:
+                .piecewise(
+                    boundaries: milestones.map { ($0 - 1) * steps - warmupSteps },
+                    values: (0...milestones.count).map { lr * pow(options.decayFactor, Float($0)) })
+            case .cosine: .cosine(initial: lr, period: total - warmupSteps)
+            case .invsqrt: .inverseSquareRoot(initial: lr, steps: steps)
+            case .plateau: options.warmup > 0 ? .constant(lr) : nil
+            }
         if let schedule { callbacks.append(LearningRateScheduler(schedule.withWarmup(steps: warmupSteps), unit: .step)) }
         if options.lrSchedule == .plateau {
             callbacks.append(ReduceLROnPlateau(monitor: options.monitoredValue, factor: options.decayFactor, patience: options.patience))
@@ -282,7 +326,8 @@ struct TrainingRun {
             }
             callbacks.append(BatchSizeScheduler(.milestones(sizes)))
         case .plateau:
-            callbacks.append(BatchSizeScheduler(.onPlateau(monitor: options.monitoredValue, factor: 2, patience: options.patience, maximum: 8192)))
+            callbacks.append(
+                BatchSizeScheduler(.onPlateau(monitor: options.monitoredValue, factor: 2, patience: options.patience, maximum: 8192)))
         }
         if let patience = options.earlyStop {
             callbacks.append(EarlyStopping(monitor: options.monitoredValue, patience: patience, restoreBestWeights: true))

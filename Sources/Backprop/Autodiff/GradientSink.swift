@@ -38,7 +38,9 @@ public struct GradientSink {
     /// copy when it is the first contribution.
     public mutating func pass(_ index: Int, _ gradient: Tensor) {
         guard let node = inputs[index] else { return }
-        precondition(gradient.elementCount == node.shape.elementCount, "pullback: gradient of shape \(gradient.shape) for input of shape \(node.shape)")
+        precondition(
+            gradient.elementCount == node.shape.elementCount,
+            "pullback: gradient of shape \(gradient.shape) for input of shape \(node.shape)")
         if node.leaf == nil && node.gradient == nil {
             node.gradient = Tensor(shape: node.shape, storage: gradient.storage)
             node.gradientIsBorrowed = true

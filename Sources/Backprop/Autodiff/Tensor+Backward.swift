@@ -22,8 +22,9 @@ extension Tensor {
         guard let root = node else {
             preconditionFailure("backward: the tensor of shape \(shape) does not depend on any tensor that requires a gradient")
         }
-        precondition(root.pullback != nil || root.leaf != nil,
-                     "backward: this graph was already back-propagated (its saved tensors are freed); run the forward pass again")
+        precondition(
+            root.pullback != nil || root.leaf != nil,
+            "backward: this graph was already back-propagated (its saved tensors are freed); run the forward pass again")
         let seed = seed ?? Tensor(repeating: 1, shape: shape)
         precondition(seed.shape == shape, "backward: seed of shape \(seed.shape) for a tensor of shape \(shape)")
         // Pullbacks compute with ordinary tensor operations; none of that is recorded.

@@ -47,7 +47,8 @@ public protocol Backend: AnyObject, Sendable {
     /// `probabilities`. Returns the first row with an invalid label, if any.
     func softmaxCrossEntropy(
         rows: Int, classes: Int, logits: TensorStorage, labels: TensorStorage, probabilities: TensorStorage,
-        loss: TensorStorage) -> Int?
+        loss: TensorStorage
+    ) -> Int?
     func softmaxCrossEntropyBackward(
         rows: Int, classes: Int, probabilities: TensorStorage, labels: TensorStorage, scale: Float,
         into dx: TensorStorage, accumulate: Bool)

@@ -70,8 +70,9 @@ extension CPUBackend {
         scaleGradient: TensorStorage, shiftGradient: TensorStorage
     ) {
         let status = DNNLCache.shared.batchNormalization(BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon)).withHandle {
-            bp_bnorm_backward($0, input.pointer, mean.pointer, variance.pointer, outputGradient.pointer, scale.pointer, shift.pointer,
-                              inputGradient.pointer, scaleGradient.pointer, shiftGradient.pointer)
+            bp_bnorm_backward(
+                $0, input.pointer, mean.pointer, variance.pointer, outputGradient.pointer, scale.pointer, shift.pointer,
+                inputGradient.pointer, scaleGradient.pointer, shiftGradient.pointer)
         }
         precondition(status == 0, "batchNorm: oneDNN backward failed for \(rows)×\(channels)")
     }
@@ -79,8 +80,18 @@ extension CPUBackend {
     /// Every oneDNN primitive created so far, described with the kernels it runs (forward,
     /// backward…), for checking that none fell back to a slow `ref` implementation.
     public func kernelsInUse() -> [(shape: String, kernels: [String])] {
-        DNNLCache.shared.convolutionGeometries.map { ("conv \($0.kernelHeight)×\($0.kernelWidth) \($0.inputChannels)→\($0.outputChannels) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)", kernelNames($0)) }
-            + DNNLCache.shared.poolingGeometries.map { ("\($0.kind) pool \($0.kernelHeight)×\($0.kernelWidth) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)×\($0.channels)", kernelNames($0)) }
+        DNNLCache.shared.convolutionGeometries.map {
+            (
+                "conv \($0.kernelHeight)×\($0.kernelWidth) \($0.inputChannels)→\($0.outputChannels) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)",
+                kernelNames($0)
+            )
+        }
+            + DNNLCache.shared.poolingGeometries.map {
+                (
+                    "\($0.kind) pool \($0.kernelHeight)×\($0.kernelWidth) on \($0.batch)×\($0.inputHeight)×\($0.inputWidth)×\($0.channels)",
+                    kernelNames($0)
+                )
+            }
     }
 
     public func kernelNames(_ geometry: ConvolutionGeometry) -> [String] {
@@ -121,7 +132,8 @@ final class DNNLCache: Sendable {
         if let cached = batchNormalizations.withLock({ $0[g] }) { return cached }
         var error = [CChar](repeating: 0, count: 256)
         guard let handle = bp_bnorm_create(Int64(g.rows), Int64(g.channels), g.epsilon, 1, &error, error.count) else {
-            preconditionFailure("batchNorm: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+            preconditionFailure(
+                "batchNorm: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
         }
         let object = DNNLObject(handle) { bp_bnorm_destroy($0) }
         batchNormalizations.withLock { $0[g] = object }
@@ -143,7 +155,8 @@ final class DNNLCache: Sendable {
             fused_relu: g.fusedReLU ? 1 : 0)
         var error = [CChar](repeating: 0, count: 256)
         guard let handle = bp_conv_create(&geometry, &error, error.count) else {
-            preconditionFailure("conv2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+            preconditionFailure(
+                "conv2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
         }
         let object = DNNLObject(handle) { bp_conv_destroy($0) }
         convolutions.withLock { $0[g] = object }
@@ -160,7 +173,8 @@ final class DNNLCache: Sendable {
             pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0)
         var error = [CChar](repeating: 0, count: 256)
         guard let handle = bp_pool_create(&geometry, &error, error.count) else {
-            preconditionFailure("pool2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
+            preconditionFailure(
+                "pool2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
         }
         let object = DNNLObject(handle) { bp_pool_destroy($0) }
         poolings.withLock { $0[g] = object }

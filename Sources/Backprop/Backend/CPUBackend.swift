@@ -26,7 +26,8 @@ public final class CPUBackend: Backend {
         // parallel kernels set it again on each thread.
         bp_enable_flush_denormals()
         if let version = dnnl_version() {
-            name = "cpu (oneDNN \(version.pointee.major).\(version.pointee.minor).\(version.pointee.patch), \(bp_thread_count()) threads, GEMM: \(gemmLibrary.rawValue))"
+            name =
+                "cpu (oneDNN \(version.pointee.major).\(version.pointee.minor).\(version.pointee.patch), \(bp_thread_count()) threads, GEMM: \(gemmLibrary.rawValue))"
         } else {
             name = "cpu (GEMM: \(gemmLibrary.rawValue))"
         }
@@ -88,8 +89,9 @@ public final class CPUBackend: Backend {
         shape.withInt64s { shape in
             strides[0].withInt64s { sa in
                 strides[1].withInt64s { sb in
-                    bp_binary(op.kernel, Int32(shape.count), shape.baseAddress, a.pointer, sa.baseAddress,
-                              b.pointer, sb.baseAddress, out.pointer)
+                    bp_binary(
+                        op.kernel, Int32(shape.count), shape.baseAddress, a.pointer, sa.baseAddress,
+                        b.pointer, sb.baseAddress, out.pointer)
                 }
             }
         }
@@ -103,8 +105,9 @@ public final class CPUBackend: Backend {
         shape.withInt64s { shape in
             strides[0].withInt64s { ss in
                 strides[1].withInt64s { ds in
-                    bp_copy_strided(Int32(shape.count), shape.baseAddress, src.pointer + srcOffset, ss.baseAddress,
-                                    dst.pointer + dstOffset, ds.baseAddress, accumulate ? 1 : 0)
+                    bp_copy_strided(
+                        Int32(shape.count), shape.baseAddress, src.pointer + srcOffset, ss.baseAddress,
+                        dst.pointer + dstOffset, ds.baseAddress, accumulate ? 1 : 0)
                 }
             }
         }
@@ -134,8 +137,9 @@ public final class CPUBackend: Backend {
         accumulate: Bool
     ) {
         indices.withInt64s { index in
-            bp_scatter_add(Int64(outer), Int64(axis), Int64(inner), src.pointer, index.baseAddress, Int64(index.count),
-                           dst.pointer, accumulate ? 1 : 0)
+            bp_scatter_add(
+                Int64(outer), Int64(axis), Int64(inner), src.pointer, index.baseAddress, Int64(index.count),
+                dst.pointer, accumulate ? 1 : 0)
         }
     }
 
@@ -153,8 +157,9 @@ public final class CPUBackend: Backend {
         rows: Int, classes: Int, logits: TensorStorage, labels: TensorStorage, probabilities: TensorStorage,
         loss: TensorStorage
     ) -> Int? {
-        let bad = bp_softmax_cross_entropy(Int64(rows), Int64(classes), logits.pointer, labels.pointer,
-                                           probabilities.pointer, loss.pointer)
+        let bad = bp_softmax_cross_entropy(
+            Int64(rows), Int64(classes), logits.pointer, labels.pointer,
+            probabilities.pointer, loss.pointer)
         return bad < 0 ? nil : Int(bad)
     }
 
@@ -162,8 +167,9 @@ public final class CPUBackend: Backend {
         rows: Int, classes: Int, probabilities: TensorStorage, labels: TensorStorage, scale: Float,
         into dx: TensorStorage, accumulate: Bool
     ) {
-        bp_softmax_cross_entropy_backward(Int64(rows), Int64(classes), probabilities.pointer, labels.pointer, scale,
-                                          dx.pointer, accumulate ? 1 : 0)
+        bp_softmax_cross_entropy_backward(
+            Int64(rows), Int64(classes), probabilities.pointer, labels.pointer, scale,
+            dx.pointer, accumulate ? 1 : 0)
     }
 
     public func sum(_ x: TensorStorage, count: Int) -> Double { bp_sum(Int64(count), x.pointer) }
@@ -201,8 +207,9 @@ public final class CPUBackend: Backend {
         }
         let offset = range.lowerBound
         func pointer(_ index: Int) -> UnsafeMutablePointer<Float>? { index < state.count ? state[index].pointer + offset : nil }
-        bp_optimizer_update(&u, Int64(range.count), parameters.pointer + offset, gradients.pointer + offset,
-                            pointer(0), pointer(1), pointer(2))
+        bp_optimizer_update(
+            &u, Int64(range.count), parameters.pointer + offset, gradients.pointer + offset,
+            pointer(0), pointer(1), pointer(2))
     }
 
     public func clipValues(_ gradients: TensorStorage, count: Int, limit: Float) {
@@ -219,7 +226,8 @@ func coalesce(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
     var outStrides: [[Int]] = Array(repeating: [], count: strides.count)
     for axis in shape.indices where shape[axis] != 1 {
         if !outShape.isEmpty,
-           strides.indices.allSatisfy({ strides[$0][axis] * shape[axis] == outStrides[$0].last! }) {
+            strides.indices.allSatisfy({ strides[$0][axis] * shape[axis] == outStrides[$0].last! })
+        {
             outShape[outShape.count - 1] *= shape[axis]
             for operand in strides.indices { outStrides[operand][outStrides[operand].count - 1] = strides[operand][axis] }
         } else {

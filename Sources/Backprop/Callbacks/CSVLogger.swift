@@ -20,8 +20,10 @@ public final class CSVLogger: Callback {
     deinit { try? handle.close() }
 
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {
-        var values: [(String, String)] = [("epoch", "\(record.epoch)"), ("learning_rate", "\(record.learningRate)"),
-                                          ("batch_size", "\(record.batchSize)"), ("seconds", String(format: "%.3f", record.seconds))]
+        var values: [(String, String)] = [
+            ("epoch", "\(record.epoch)"), ("learning_rate", "\(record.learningRate)"),
+            ("batch_size", "\(record.batchSize)"), ("seconds", String(format: "%.3f", record.seconds)),
+        ]
         values += record.training.entries.map { ($0.name, "\($0.value)") }
         values += (record.validation?.entries ?? []).map { ("val_" + $0.name, "\($0.value)") }
         if columns == nil {

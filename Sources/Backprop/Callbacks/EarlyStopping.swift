@@ -11,8 +11,10 @@ public final class EarlyStopping: Callback {
     /// The epoch after which training stopped, if it did.
     public private(set) var stoppedEpoch: Int?
 
-    public init(monitor: String = "val_loss", patience: Int = 0, minDelta: Double = 0, mode: MonitorMode = .auto,
-                restoreBestWeights: Bool = false) {
+    public init(
+        monitor: String = "val_loss", patience: Int = 0, minDelta: Double = 0, mode: MonitorMode = .auto,
+        restoreBestWeights: Bool = false
+    ) {
         precondition(patience >= 0, "EarlyStopping: patience must be ≥ 0, got \(patience)")
         self.monitor = Monitor(monitor, mode: mode, minDelta: minDelta)
         self.patience = patience
@@ -31,7 +33,8 @@ public final class EarlyStopping: Callback {
         wait += 1
         guard wait > patience else { return }
         stoppedEpoch = record.epoch
-        var reason = "Early stopping after epoch \(record.epoch): \(monitor.name) has not improved for \(wait) epochs (best \(monitor.best.map(formatMetric) ?? "-") at epoch \(bestEpoch ?? 0))"
+        var reason =
+            "Early stopping after epoch \(record.epoch): \(monitor.name) has not improved for \(wait) epochs (best \(monitor.best.map(formatMetric) ?? "-") at epoch \(bestEpoch ?? 0))"
         if restoreBestWeights, let bestValues, let flat = state.optimizer.flatParameters {
             bestValues.withUnsafeBufferPointer { flat.values.pointer.update(from: $0.baseAddress!, count: flat.count) }
             reason += "; restored the weights of epoch \(bestEpoch ?? 0)"

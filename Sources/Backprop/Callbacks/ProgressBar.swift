@@ -12,10 +12,13 @@ public final class ProgressBar: Callback {
     /// - Parameters:
     ///   - isTerminal: redraw in place; defaults to whether standard output is a terminal.
     ///   - output: where lines go; standard output by default.
-    public init(isTerminal: Bool = isatty(STDOUT_FILENO) == 1, output: @escaping (String) -> Void = { text in
-        print(text, terminator: "")
-        fflush(nil)
-    }) {
+    public init(
+        isTerminal: Bool = isatty(STDOUT_FILENO) == 1,
+        output: @escaping (String) -> Void = { text in
+            print(text, terminator: "")
+            fflush(nil)
+        }
+    ) {
         self.isTerminal = isTerminal
         self.output = output
     }
@@ -50,7 +53,8 @@ public final class ProgressBar: Callback {
     private func line(_ step: Int, _ total: Int, _ timing: String, _ logs: Logs, _ state: TrainingState) -> String {
         let width = 30
         let done = total > 0 ? step * width / total : width
-        let bar = String(repeating: "=", count: max(0, done - 1)) + (done < width ? ">" : "=")
+        let bar =
+            String(repeating: "=", count: max(0, done - 1)) + (done < width ? ">" : "=")
             + String(repeating: ".", count: width - done)
         let counter = String(repeating: " ", count: max(0, String(total).count - String(step).count)) + "\(step)/\(total)"
         let lr = String(format: "%.3g", state.optimizer.learningRate)

@@ -44,7 +44,9 @@ public final class ReduceLROnPlateau: Callback {
                     state.optimizer.learningRate = max(old * factor, minLearningRate)
                     reductions.append(record.epoch)
                     if verbose {
-                        print("Epoch \(record.epoch): ReduceLROnPlateau reducing learning rate to \(state.optimizer.learningRate) (\(monitor.name) has not improved for \(patience) epochs)")
+                        print(
+                            "Epoch \(record.epoch): ReduceLROnPlateau reducing learning rate to \(state.optimizer.learningRate) (\(monitor.name) has not improved for \(patience) epochs)"
+                        )
                     }
                 }
                 cooldownLeft = cooldown

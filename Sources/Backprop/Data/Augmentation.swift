@@ -41,7 +41,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             func number(_ fallback: Float?) throws -> Float {
                 if let argument, let value = Float(argument), value >= 0, value.isFinite { return value }
                 if argument == nil, let fallback { return fallback }
-                throw BackpropError.invalidArgument(name: "--augment \(parts[0])", expected: "a non-negative number after ':'", found: argument ?? "nothing")
+                throw BackpropError.invalidArgument(
+                    name: "--augment \(parts[0])", expected: "a non-negative number after ':'", found: argument ?? "nothing")
             }
             switch parts[0] {
             case "flip", "hflip": operations.append(.horizontalFlip)
@@ -51,7 +52,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             case "noise": operations.append(.noise(standardDeviation: try number(0.05)))
             case "erase": operations.append(.erase(size: Int(try number(0))))
             default:
-                throw BackpropError.invalidArgument(name: "--augment", expected: "flip, vflip, shift:N, rotate:DEG, noise:SIGMA or erase[:SIZE]", found: item)
+                throw BackpropError.invalidArgument(
+                    name: "--augment", expected: "flip, vflip, shift:N, rotate:DEG, noise:SIGMA or erase[:SIZE]", found: item)
             }
         }
         self.operations = operations
@@ -80,7 +82,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             let image = batch.storage.pointer + sample * size
             for operation in operations {
                 scratch.withUnsafeMutableBufferPointer { buffer in
-                    Self.apply(operation, image: image, scratch: buffer.baseAddress!, height: h, width: w, channels: c, generator: &generator)
+                    Self.apply(
+                        operation, image: image, scratch: buffer.baseAddress!, height: h, width: w, channels: c, generator: &generator)
                 }
             }
         }
@@ -97,7 +100,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             for row in 0..<h {
                 for column in 0..<(w / 2) {
                     for channel in 0..<c {
-                        let a = (row * w + column) * c + channel, b = (row * w + (w - 1 - column)) * c + channel
+                        let a = (row * w + column) * c + channel
+                        let b = (row * w + (w - 1 - column)) * c + channel
                         (image[a], image[b]) = (image[b], image[a])
                     }
                 }
@@ -106,7 +110,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             guard generator.next() & 1 == 1 else { return }
             for row in 0..<(h / 2) {
                 for column in 0..<(w * c) {
-                    let a = row * w * c + column, b = (h - 1 - row) * w * c + column
+                    let a = row * w * c + column
+                    let b = (h - 1 - row) * w * c + column
                     (image[a], image[b]) = (image[b], image[a])
                 }
             }
@@ -135,10 +140,14 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
             for row in 0..<h {
                 for column in 0..<w {
                     // Inverse map each output pixel into the source image.
-                    let y = Float(row) - cy, x = Float(column) - cx
-                    let sy = cosine * y + sine * x + cy, sx = -sine * y + cosine * x + cx
-                    let y0 = Int(sy.rounded(.down)), x0 = Int(sx.rounded(.down))
-                    let fy = sy - Float(y0), fx = sx - Float(x0)
+                    let y = Float(row) - cy
+                    let x = Float(column) - cx
+                    let sy = cosine * y + sine * x + cy
+                    let sx = -sine * y + cosine * x + cx
+                    let y0 = Int(sy.rounded(.down))
+                    let x0 = Int(sx.rounded(.down))
+                    let fy = sy - Float(y0)
+                    let fx = sx - Float(x0)
                     for channel in 0..<c {
                         func pixel(_ r: Int, _ q: Int) -> Float {
                             r >= 0 && r < h && q >= 0 && q < w ? scratch[(r * w + q) * c + channel] : 0
@@ -155,7 +164,8 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
         case .erase(let requested):
             guard generator.next() & 1 == 1 else { return }
             let side = min(requested > 0 ? requested : max(1, min(h, w) / 4), min(h, w))
-            let top = Int(generator.next() % UInt64(h - side + 1)), left = Int(generator.next() % UInt64(w - side + 1))
+            let top = Int(generator.next() % UInt64(h - side + 1))
+            let left = Int(generator.next() % UInt64(w - side + 1))
             for row in top..<(top + side) {
                 (image + (row * w + left) * c).update(repeating: 0, count: side * c)
             }

@@ -24,8 +24,9 @@ public enum CIFAR {
         guard let data = FileManager.default.contents(atPath: path) else { throw BackpropError.fileNotFound(path: path) }
         let record = variant.labelBytes + 3072
         guard data.count > 0, data.count % record == 0 else {
-            throw BackpropError.malformed(path: path, field: "file size", expected: "a multiple of \(record) bytes (one record per image)",
-                                          found: "\(data.count) bytes")
+            throw BackpropError.malformed(
+                path: path, field: "file size", expected: "a multiple of \(record) bytes (one record per image)",
+                found: "\(data.count) bytes")
         }
         let count = data.count / record
         let bytes = [UInt8](data)
@@ -36,8 +37,9 @@ public enum CIFAR {
             let base = index * record
             let label = Int(bytes[base + labelOffset])
             guard label < variant.classes else {
-                throw BackpropError.malformed(path: path, field: "label of record \(index) (offset \(base + labelOffset))",
-                                              expected: "a class in 0..<\(variant.classes)", found: "\(label)")
+                throw BackpropError.malformed(
+                    path: path, field: "label of record \(index) (offset \(base + labelOffset))",
+                    expected: "a class in 0..<\(variant.classes)", found: "\(label)")
             }
             labels[index] = Float(label)
             let pixels = base + variant.labelBytes
@@ -56,7 +58,9 @@ public enum CIFAR {
         let manager = FileManager.default
         if manager.fileExists(atPath: path("train.bin")) {
             let variant = Variant.cifar100(coarse: false)
-            return (try read(contentsOf: path("train.bin"), variant: variant), try read(contentsOf: path("test.bin"), variant: variant), 100)
+            return (
+                try read(contentsOf: path("train.bin"), variant: variant), try read(contentsOf: path("test.bin"), variant: variant), 100
+            )
         }
         let batches = try (1...5).map { try read(contentsOf: path("data_batch_\($0).bin")) }
         let train = LabeledData(inputs: Tensor.concatenate(batches.map(\.inputs)), labels: Tensor.concatenate(batches.map(\.labels)))

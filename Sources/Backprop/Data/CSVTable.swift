@@ -28,9 +28,13 @@ public struct CSVTable: Sendable {
             throw BackpropError.malformed(path: path, field: "encoding", expected: "UTF-8 text", found: "binary data")
         }
         var rows = try CSVTable.parse(text, path: path)
-        guard let first = rows.first else { throw BackpropError.malformed(path: path, field: "rows", expected: "at least one row", found: "an empty file") }
+        guard let first = rows.first else {
+            throw BackpropError.malformed(path: path, field: "rows", expected: "at least one row", found: "an empty file")
+        }
         let header = hasHeader ? rows.removeFirst() : (0..<first.count).map { "column \($0)" }
-        guard !rows.isEmpty else { throw BackpropError.malformed(path: path, field: "rows", expected: "at least one data row", found: "only a header") }
+        guard !rows.isEmpty else {
+            throw BackpropError.malformed(path: path, field: "rows", expected: "at least one data row", found: "only a header")
+        }
         let width = header.count
         let labelIndex: Int
         switch labelColumn {
@@ -46,28 +50,37 @@ public struct CSVTable: Sendable {
             }
             labelIndex = index
         }
-        guard width >= 2 else { throw BackpropError.malformed(path: path, field: "columns", expected: "a label and at least one feature", found: "\(width) column") }
-        var values = [Float](), rawLabels = [String]()
+        guard width >= 2 else {
+            throw BackpropError.malformed(
+                path: path, field: "columns", expected: "a label and at least one feature", found: "\(width) column")
+        }
+        var values = [Float]()
+        var rawLabels = [String]()
         values.reserveCapacity(rows.count * (width - 1))
         for (offset, row) in rows.enumerated() {
             let line = offset + (hasHeader ? 2 : 1)
             guard row.count == width else {
-                throw BackpropError.malformed(path: path, field: "row \(line)", expected: "\(width) fields like the header", found: "\(row.count)")
+                throw BackpropError.malformed(
+                    path: path, field: "row \(line)", expected: "\(width) fields like the header", found: "\(row.count)")
             }
             for (column, field) in row.enumerated() {
                 let trimmed = field.trimmingCharacters(in: .whitespaces)
                 if column == labelIndex {
                     guard !Self.isMissing(trimmed) else {
-                        throw BackpropError.malformed(path: path, field: "row \(line), column \(header[column])", expected: "a label", found: "a missing value")
+                        throw BackpropError.malformed(
+                            path: path, field: "row \(line), column \(header[column])", expected: "a label", found: "a missing value")
                     }
                     rawLabels.append(trimmed)
                     continue
                 }
                 guard !Self.isMissing(trimmed) else {
-                    throw BackpropError.malformed(path: path, field: "row \(line), column \(header[column])", expected: "a number", found: "a missing value '\(trimmed)'")
+                    throw BackpropError.malformed(
+                        path: path, field: "row \(line), column \(header[column])", expected: "a number",
+                        found: "a missing value '\(trimmed)'")
                 }
                 guard let value = Float(trimmed), value.isFinite else {
-                    throw BackpropError.malformed(path: path, field: "row \(line), column \(header[column])", expected: "a finite number", found: "'\(trimmed)'")
+                    throw BackpropError.malformed(
+                        path: path, field: "row \(line), column \(header[column])", expected: "a finite number", found: "'\(trimmed)'")
                 }
                 values.append(value)
             }
@@ -91,8 +104,12 @@ public struct CSVTable: Sendable {
 
     /// Splits text into rows of fields, honouring double quotes ("" is a literal quote).
     static func parse(_ text: String, path: String) throws -> [[String]] {
-        var rows: [[String]] = [], row: [String] = [], field = ""
-        var quoted = false, atFieldStart = true, line = 1
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var atFieldStart = true
+        var line = 1
         var iterator = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil
         func endRow() {
@@ -107,8 +124,15 @@ public struct CSVTable: Sendable {
             if quoted {
                 if scalar == "\"" {
                     if let next = iterator.next() {
-                        if next == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = next }
-                    } else { quoted = false }
+                        if next == "\"" {
+                            field.unicodeScalars.append("\"")
+                        } else {
+                            quoted = false
+                            pending = next
+                        }
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     if scalar == "\n" { line += 1 }
                     field.unicodeScalars.append(scalar)
@@ -116,11 +140,20 @@ public struct CSVTable: Sendable {
                 continue
             }
             switch scalar {
-            case "\"" where atFieldStart: quoted = true; atFieldStart = false
-            case ",": row.append(field); field = ""; atFieldStart = true
+            case "\"" where atFieldStart:
+                quoted = true
+                atFieldStart = false
+            case ",":
+                row.append(field)
+                field = ""
+                atFieldStart = true
             case "\r": continue
-            case "\n": endRow(); line += 1
-            default: field.unicodeScalars.append(scalar); atFieldStart = false
+            case "\n":
+                endRow()
+                line += 1
+            default:
+                field.unicodeScalars.append(scalar)
+                atFieldStart = false
             }
         }
         guard !quoted else {

@@ -59,7 +59,8 @@ public final class DataLoader: @unchecked Sendable {
 
     /// Reads the samples of one batch into fresh tensors and augments the inputs.
     func assemble(_ indices: [Int], epoch: Int, batch: Int) throws -> (inputs: Tensor, targets: Tensor) {
-        let inputSize = dataset.inputShape.elementCount, targetSize = dataset.targetShape.elementCount
+        let inputSize = dataset.inputShape.elementCount
+        let targetSize = dataset.targetShape.elementCount
         let inputs = Tensor(uninitializedShape: Shape([indices.count] + dataset.inputShape.dimensions))
         let targets = Tensor(uninitializedShape: Shape([indices.count] + dataset.targetShape.dimensions))
         for (slot, index) in indices.enumerated() {

@@ -16,7 +16,8 @@ extension Dataset {
     public func target(at index: Int) throws -> [Float] {
         var input = [Float](repeating: 0, count: inputShape.elementCount)
         var target = [Float](repeating: 0, count: targetShape.elementCount)
-        try input.withUnsafeMutableBufferPointer { i in try target.withUnsafeMutableBufferPointer { try read(index, input: i, target: $0) } }
+        try input.withUnsafeMutableBufferPointer { i in try target.withUnsafeMutableBufferPointer { try read(index, input: i, target: $0) }
+        }
         return target
     }
 
@@ -31,15 +32,19 @@ extension Dataset {
     /// Splits off a held-out part: `fraction` of the samples (rounded) go to the second dataset.
     /// With `stratified`, each class keeps its share in both parts (targets must be class labels).
     /// The assignment is fixed by `seed`.
-    public func split(holdingOut fraction: Double, stratified: Bool = false, seed: UInt64 = 0) throws -> (kept: SubsetDataset, heldOut: SubsetDataset) {
+    public func split(holdingOut fraction: Double, stratified: Bool = false, seed: UInt64 = 0) throws -> (
+        kept: SubsetDataset, heldOut: SubsetDataset
+    ) {
         guard fraction > 0 && fraction < 1 else {
             throw BackpropError.invalidArgument(name: "split fraction", expected: "a value in (0, 1)", found: "\(fraction)")
         }
         var generator = RandomGenerator(seed: seed)
-        var kept: [Int] = [], heldOut: [Int] = []
+        var kept: [Int] = []
+        var heldOut: [Int] = []
         if stratified {
             guard targetShape.elementCount == 1 else {
-                throw BackpropError.invalidArgument(name: "stratified split", expected: "class-label targets", found: "targets of shape \(targetShape)")
+                throw BackpropError.invalidArgument(
+                    name: "stratified split", expected: "class-label targets", found: "targets of shape \(targetShape)")
             }
             var byClass: [Float: [Int]] = [:]
             for index in 0..<count { byClass[try target(at: index)[0], default: []].append(index) }
@@ -60,7 +65,8 @@ extension Dataset {
             kept = Array(order.dropFirst(held)).sorted()
         }
         guard !kept.isEmpty && !heldOut.isEmpty else {
-            throw BackpropError.invalidArgument(name: "split fraction", expected: "a split that leaves both parts non-empty", found: "\(fraction) of \(count) samples")
+            throw BackpropError.invalidArgument(
+                name: "split fraction", expected: "a split that leaves both parts non-empty", found: "\(fraction) of \(count) samples")
         }
         return (subset(kept), subset(heldOut))
     }
@@ -69,10 +75,12 @@ extension Dataset {
     public func materialized() throws -> (inputs: Tensor, targets: Tensor) {
         let inputs = Tensor.zeros(Shape([count] + inputShape.dimensions))
         let targets = Tensor.zeros(Shape([count] + targetShape.dimensions))
-        let inputSize = inputShape.elementCount, targetSize = targetShape.elementCount
+        let inputSize = inputShape.elementCount
+        let targetSize = targetShape.elementCount
         for index in 0..<count {
-            try read(index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + index * inputSize, count: inputSize),
-                     target: UnsafeMutableBufferPointer(start: targets.storage.pointer + index * targetSize, count: targetSize))
+            try read(
+                index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + index * inputSize, count: inputSize),
+                target: UnsafeMutableBufferPointer(start: targets.storage.pointer + index * targetSize, count: targetSize))
         }
         return (inputs, targets)
     }
@@ -84,8 +92,9 @@ public struct TensorDataset: Dataset {
     public let targets: Tensor
 
     public init(inputs: Tensor, targets: Tensor) {
-        precondition(inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
-                     "TensorDataset: \(inputs.shape) inputs and \(targets.shape) targets differ in sample count")
+        precondition(
+            inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
+            "TensorDataset: \(inputs.shape) inputs and \(targets.shape) targets differ in sample count")
         self.inputs = inputs
         self.targets = targets
     }

@@ -10,7 +10,8 @@ public struct LabeledData: Sendable {
     public var count: Int { inputs.shape[0] }
 
     public init(inputs: Tensor, labels: Tensor) {
-        precondition(inputs.shape.first == labels.shape.first, "LabeledData: \(inputs.shape) inputs and \(labels.shape) labels differ in count")
+        precondition(
+            inputs.shape.first == labels.shape.first, "LabeledData: \(inputs.shape) inputs and \(labels.shape) labels differ in count")
         self.inputs = inputs
         self.labels = labels
     }
@@ -23,8 +24,10 @@ public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
 
     /// The class names, by label.
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                                    "Sneaker", "Bag", "Ankle boot"]
+    public static let classNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+        "Sneaker", "Bag", "Ankle boot",
+    ]
 
     /// Loads the training and test splits from `directory`, with images as [N, 28, 28, 1] in [0, 1].
     public static func load(from directory: String = defaultDirectory) throws -> (train: LabeledData, test: LabeledData) {
@@ -40,17 +43,20 @@ public enum FashionMNIST {
         let imageFile = try IDXFile(contentsOf: imagesPath)
         let labelFile = try IDXFile(contentsOf: labelsPath)
         guard imageFile.shape.count == 3 else {
-            throw BackpropError.malformed(path: imagesPath, field: "rank", expected: "3 (count, rows, columns)", found: "\(imageFile.shape.count)")
+            throw BackpropError.malformed(
+                path: imagesPath, field: "rank", expected: "3 (count, rows, columns)", found: "\(imageFile.shape.count)")
         }
         guard labelFile.shape.count == 1 else {
             throw BackpropError.malformed(path: labelsPath, field: "rank", expected: "1 (count)", found: "\(labelFile.shape.count)")
         }
         guard imageFile.shape[0] == labelFile.shape[0] else {
-            throw BackpropError.inconsistent(path: imagesPath, otherPath: labelsPath,
-                                             detail: "\(imageFile.shape[0]) images but \(labelFile.shape[0]) labels")
+            throw BackpropError.inconsistent(
+                path: imagesPath, otherPath: labelsPath,
+                detail: "\(imageFile.shape[0]) images but \(labelFile.shape[0]) labels")
         }
         if let bad = labelFile.bytes.firstIndex(where: { Int($0) >= classes }) {
-            throw BackpropError.malformed(path: labelsPath, field: "label \(bad)", expected: "a class in 0..<\(classes)", found: "\(labelFile.bytes[bad])")
+            throw BackpropError.malformed(
+                path: labelsPath, field: "label \(bad)", expected: "a class in 0..<\(classes)", found: "\(labelFile.bytes[bad])")
         }
         let inputs = Tensor(bytes: imageFile.bytes, shape: Shape(imageFile.shape + [1]), dividedBy: 255)
         let labelTensor = Tensor(bytes: labelFile.bytes, shape: [labelFile.shape[0]])

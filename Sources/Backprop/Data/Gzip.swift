@@ -9,7 +9,8 @@ enum Gzip {
     }
 
     private static func truncated(_ path: String, _ size: Int) -> BackpropError {
-        .malformed(path: path, field: "gzip stream", expected: "a complete gzip stream", found: "the file ends after \(size) bytes (truncated)")
+        .malformed(
+            path: path, field: "gzip stream", expected: "a complete gzip stream", found: "the file ends after \(size) bytes (truncated)")
     }
 
     /// The decompressed contents of `data`, read from `path` (named in errors). Output is capped
@@ -20,7 +21,8 @@ enum Gzip {
         }
         var stream = z_stream()
         guard bp_inflate_init_gzip(&stream) == Z_OK else {
-            throw BackpropError.malformed(path: path, field: "gzip stream", expected: "a stream zlib can open", found: "an initialization failure")
+            throw BackpropError.malformed(
+                path: path, field: "gzip stream", expected: "a stream zlib can open", found: "an initialization failure")
         }
         defer { inflateEnd(&stream) }
         var output = Data()
@@ -46,7 +48,8 @@ enum Gzip {
                     }
                 }
                 if output.count > limit {
-                    throw BackpropError.malformed(path: path, field: "gzip stream", expected: "at most \(limit) decompressed bytes", found: "more")
+                    throw BackpropError.malformed(
+                        path: path, field: "gzip stream", expected: "at most \(limit) decompressed bytes", found: "more")
                 }
                 if status == Z_OK && stream.avail_in == 0 && stream.avail_out != 0 {
                     throw Gzip.truncated(path, data.count)

@@ -26,12 +26,14 @@ public struct IDXFile: Sendable {
             throw BackpropError.truncated(path: path, field: "magic number", expectedBytes: 4, actualBytes: bytes.count)
         }
         guard bytes[0] == 0, bytes[1] == 0 else {
-            throw BackpropError.malformed(path: path, field: "magic number", expected: "00 00 08 <rank> (IDX)",
-                                          found: bytes[0..<4].map { String(format: "%02x", $0) }.joined(separator: " "))
+            throw BackpropError.malformed(
+                path: path, field: "magic number", expected: "00 00 08 <rank> (IDX)",
+                found: bytes[0..<4].map { String(format: "%02x", $0) }.joined(separator: " "))
         }
         guard bytes[2] == 0x08 else {
-            throw BackpropError.malformed(path: path, field: "element type", expected: "0x08 (unsigned byte)",
-                                          found: String(format: "0x%02x", bytes[2]))
+            throw BackpropError.malformed(
+                path: path, field: "element type", expected: "0x08 (unsigned byte)",
+                found: String(format: "0x%02x", bytes[2]))
         }
         let rank = Int(bytes[3])
         guard (1...4).contains(rank) else {
@@ -53,14 +55,16 @@ public struct IDXFile: Sendable {
         }
         let expected = headerSize + elementCount
         guard Shape.isReasonable(shape) else {
-            throw BackpropError.malformed(path: path, field: "dimensions", expected: "extents whose product fits in memory", found: "\(shape)")
+            throw BackpropError.malformed(
+                path: path, field: "dimensions", expected: "extents whose product fits in memory", found: "\(shape)")
         }
         guard bytes.count >= expected else {
             throw BackpropError.truncated(path: path, field: "data for shape \(shape)", expectedBytes: expected, actualBytes: bytes.count)
         }
         guard bytes.count == expected else {
-            throw BackpropError.malformed(path: path, field: "file size", expected: "\(expected) bytes for shape \(shape)",
-                                          found: "\(bytes.count) bytes (trailing data)")
+            throw BackpropError.malformed(
+                path: path, field: "file size", expected: "\(expected) bytes for shape \(shape)",
+                found: "\(bytes.count) bytes (trailing data)")
         }
         self.shape = shape
         self.bytes = Array(bytes[headerSize...])

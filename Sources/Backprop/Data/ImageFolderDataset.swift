@@ -18,7 +18,8 @@ public struct ImageFolderDataset: Dataset {
     public init(root: String, resizeTo size: (height: Int, width: Int)? = nil) throws {
         let manager = FileManager.default
         guard let entries = try? manager.contentsOfDirectory(atPath: root) else { throw BackpropError.fileNotFound(path: root) }
-        var classes: [String] = [], files: [(String, Int)] = []
+        var classes: [String] = []
+        var files: [(String, Int)] = []
         for name in entries.sorted() {
             var isDirectory: ObjCBool = false
             let folder = (root as NSString).appendingPathComponent(name)
@@ -29,7 +30,8 @@ public struct ImageFolderDataset: Dataset {
             classes.append(name)
         }
         guard let first = files.first else {
-            throw BackpropError.malformed(path: root, field: "class folders", expected: "sub-folders holding .png images (root/<class>/*.png)", found: "none")
+            throw BackpropError.malformed(
+                path: root, field: "class folders", expected: "sub-folders holding .png images (root/<class>/*.png)", found: "none")
         }
         let probe = try PNGImage(contentsOf: first.0)
         self.classes = classes
@@ -45,11 +47,16 @@ public struct ImageFolderDataset: Dataset {
         if image.height == h && image.width == w {
             for i in 0..<input.count { input[i] = Float(image.pixels[i]) / 255 }
         } else if resize {
-            let sy = Float(image.height) / Float(h), sx = Float(image.width) / Float(w)
+            let sy = Float(image.height) / Float(h)
+            let sx = Float(image.width) / Float(w)
             for y in 0..<h {
-                let fy = max(0, (Float(y) + 0.5) * sy - 0.5), y0 = min(Int(fy), image.height - 1), y1 = min(y0 + 1, image.height - 1)
+                let fy = max(0, (Float(y) + 0.5) * sy - 0.5)
+                let y0 = min(Int(fy), image.height - 1)
+                let y1 = min(y0 + 1, image.height - 1)
                 for x in 0..<w {
-                    let fx = max(0, (Float(x) + 0.5) * sx - 0.5), x0 = min(Int(fx), image.width - 1), x1 = min(x0 + 1, image.width - 1)
+                    let fx = max(0, (Float(x) + 0.5) * sx - 0.5)
+                    let x0 = min(Int(fx), image.width - 1)
+                    let x1 = min(x0 + 1, image.width - 1)
                     let (ay, ax) = (fy - Float(y0), fx - Float(x0))
                     for channel in 0..<c {
                         func p(_ r: Int, _ q: Int) -> Float { Float(image.pixels[(r * image.width + q) * c + channel]) }
@@ -59,8 +66,9 @@ public struct ImageFolderDataset: Dataset {
                 }
             }
         } else {
-            throw BackpropError.malformed(path: path, field: "image size", expected: "\(h)×\(w) like the first image (or pass a resize size)",
-                                          found: "\(image.height)×\(image.width)")
+            throw BackpropError.malformed(
+                path: path, field: "image size", expected: "\(h)×\(w) like the first image (or pass a resize size)",
+                found: "\(image.height)×\(image.width)")
         }
         target[0] = Float(label)
     }

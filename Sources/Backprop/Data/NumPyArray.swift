@@ -31,29 +31,39 @@ public struct NumPyArray: Sendable, Equatable {
     public init(data: Data, path: String) throws {
         let bytes = [UInt8](data)
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
-        guard bytes.count >= 10 else { throw BackpropError.truncated(path: path, field: "npy header", expectedBytes: 10, actualBytes: bytes.count) }
+        guard bytes.count >= 10 else {
+            throw BackpropError.truncated(path: path, field: "npy header", expectedBytes: 10, actualBytes: bytes.count)
+        }
         guard Array(bytes[0..<6]) == magic else {
-            throw BackpropError.malformed(path: path, field: "magic", expected: "\\x93NUMPY", found: bytes[0..<6].map { String(format: "%02x", $0) }.joined(separator: " "))
+            throw BackpropError.malformed(
+                path: path, field: "magic", expected: "\\x93NUMPY",
+                found: bytes[0..<6].map { String(format: "%02x", $0) }.joined(separator: " "))
         }
         let major = bytes[6]
-        let (lengthSize, headerStart): (Int, Int) = switch major {
-        case 1: (2, 10)
-        case 2, 3: (4, 12)
-        default: throw BackpropError.malformed(path: path, field: "format version", expected: "1, 2 or 3", found: "\(major)")
+        let (lengthSize, headerStart): (Int, Int) =
+            switch major {
+            case 1: (2, 10)
+            case 2, 3: (4, 12)
+            default: throw BackpropError.malformed(path: path, field: "format version", expected: "1, 2 or 3", found: "\(major)")
+            }
+        guard bytes.count >= headerStart else {
+            throw BackpropError.truncated(path: path, field: "npy header length", expectedBytes: headerStart, actualBytes: bytes.count)
         }
-        guard bytes.count >= headerStart else { throw BackpropError.truncated(path: path, field: "npy header length", expectedBytes: headerStart, actualBytes: bytes.count) }
         var headerLength = 0
         for i in 0..<lengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
         guard headerStart + headerLength <= bytes.count else {
-            throw BackpropError.truncated(path: path, field: "npy header", expectedBytes: headerStart + headerLength, actualBytes: bytes.count)
+            throw BackpropError.truncated(
+                path: path, field: "npy header", expectedBytes: headerStart + headerLength, actualBytes: bytes.count)
         }
-        guard let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1) else {
+        guard let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1)
+        else {
             throw BackpropError.malformed(path: path, field: "npy header", expected: "text", found: "undecodable bytes")
         }
         let dtype = try Self.field("descr", in: header, path: path).trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
         let fortran = try Self.field("fortran_order", in: header, path: path).trimmingCharacters(in: .whitespaces)
         guard fortran == "False" else {
-            throw BackpropError.malformed(path: path, field: "fortran_order", expected: "False (C order; save with np.ascontiguousarray)", found: fortran)
+            throw BackpropError.malformed(
+                path: path, field: "fortran_order", expected: "False (C order; save with np.ascontiguousarray)", found: fortran)
         }
         let shapeText = try Self.field("shape", in: header, path: path)
         let shape = try shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
@@ -72,23 +82,28 @@ public struct NumPyArray: Sendable, Equatable {
         case "<f8", "<i8": width = 8
         case "|u1", "<u1", "|i1": width = 1
         default:
-            let reason = dtype.hasPrefix(">") ? "big-endian data (convert with .astype('<f4'))" : dtype.contains("O") ? "an object array" : dtype
+            let reason =
+                dtype.hasPrefix(">") ? "big-endian data (convert with .astype('<f4'))" : dtype.contains("O") ? "an object array" : dtype
             throw BackpropError.malformed(path: path, field: "descr", expected: "<f4, <f8, |u1, <i4 or <i8", found: reason)
         }
         var count = 1
         for extent in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: extent)
             guard !overflow, product <= bytes.count else {
-                throw BackpropError.truncated(path: path, field: "data for shape \(shape)", expectedBytes: Int.max, actualBytes: bytes.count)
+                throw BackpropError.truncated(
+                    path: path, field: "data for shape \(shape)", expectedBytes: Int.max, actualBytes: bytes.count)
             }
             count = product
         }
         let start = headerStart + headerLength
         guard bytes.count - start >= count * width else {
-            throw BackpropError.truncated(path: path, field: "data for shape \(shape)", expectedBytes: start + count * width, actualBytes: bytes.count)
+            throw BackpropError.truncated(
+                path: path, field: "data for shape \(shape)", expectedBytes: start + count * width, actualBytes: bytes.count)
         }
         guard bytes.count - start == count * width else {
-            throw BackpropError.malformed(path: path, field: "file size", expected: "\(start + count * width) bytes for shape \(shape)", found: "\(bytes.count) bytes (trailing data)")
+            throw BackpropError.malformed(
+                path: path, field: "file size", expected: "\(start + count * width) bytes for shape \(shape)",
+                found: "\(bytes.count) bytes (trailing data)")
         }
         let values: [Float] = bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + start
@@ -109,7 +124,8 @@ public struct NumPyArray: Sendable, Equatable {
     /// The value text of `'key':` in the header dictionary.
     private static func field(_ key: String, in header: String, path: String) throws -> String {
         guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
-              let colon = header[keyRange.upperBound...].firstIndex(of: ":") else {
+            let colon = header[keyRange.upperBound...].firstIndex(of: ":")
+        else {
             throw BackpropError.malformed(path: path, field: "npy header", expected: "a '\(key)' entry", found: header)
         }
         var rest = header[header.index(after: colon)...].drop { $0 == " " }
@@ -135,7 +151,9 @@ public struct NumPyArray: Sendable, Equatable {
         data.append(contentsOf: Array(header.utf8))
         values.withUnsafeBufferPointer { buffer in
             guard !buffer.isEmpty else { return }
-            data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self), count: buffer.count * 4))
+            data.append(
+                UnsafeBufferPointer(
+                    start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self), count: buffer.count * 4))
         }
         return data
     }

@@ -14,8 +14,9 @@ public struct PNGImage: Sendable, Equatable {
     public static let maximumPixels = 1 << 26
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-        precondition([1, 2, 3, 4].contains(channels) && pixels.count == width * height * channels,
-                     "PNGImage: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
+        precondition(
+            [1, 2, 3, 4].contains(channels) && pixels.count == width * height * channels,
+            "PNGImage: \(pixels.count) bytes for \(width)×\(height)×\(channels)")
         self.width = width
         self.height = height
         self.channels = channels
@@ -25,17 +26,21 @@ public struct PNGImage: Sendable, Equatable {
     /// Reads `path`, as gray (`channels: 1`), RGB (`3`) or as stored (`nil`).
     public init(contentsOf path: String, channels: Int? = nil) throws {
         var buffer: UnsafeMutablePointer<UInt8>?
-        var width: Int32 = 0, height: Int32 = 0, actual: Int32 = 0
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var actual: Int32 = 0
         var error = [CChar](repeating: 0, count: 256)
         guard bp_png_read(path, Int32(channels ?? 0), PNGImage.maximumPixels, &buffer, &width, &height, &actual, &error, error.count) == 0,
-              let buffer else {
+            let buffer
+        else {
             let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if !FileManager.default.fileExists(atPath: path) { throw BackpropError.fileNotFound(path: path) }
             throw BackpropError.malformed(path: path, field: "PNG data", expected: "a readable PNG image", found: message)
         }
         defer { bp_png_free(buffer) }
-        self.init(width: Int(width), height: Int(height), channels: Int(actual),
-                  pixels: Array(UnsafeBufferPointer(start: buffer, count: Int(width) * Int(height) * Int(actual))))
+        self.init(
+            width: Int(width), height: Int(height), channels: Int(actual),
+            pixels: Array(UnsafeBufferPointer(start: buffer, count: Int(width) * Int(height) * Int(actual))))
     }
 
     /// Writes the image as a PNG file.
@@ -52,13 +57,17 @@ public struct PNGImage: Sendable, Equatable {
     public static func grid(_ images: Tensor, columns: Int, scale: Int = 2) -> PNGImage {
         precondition(images.rank == 4 && [1, 3].contains(images.shape[3]), "PNGImage.grid: expects [N, H, W, 1 or 3], got \(images.shape)")
         let (n, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-        let rows = (n + columns - 1) / columns, gap = 2
-        let cellH = h * scale + gap, cellW = w * scale + gap
-        let width = columns * cellW + gap, height = rows * cellH + gap
+        let rows = (n + columns - 1) / columns
+        let gap = 2
+        let cellH = h * scale + gap
+        let cellW = w * scale + gap
+        let width = columns * cellW + gap
+        let height = rows * cellH + gap
         var pixels = [UInt8](repeating: 64, count: width * height * c)
         let values = images.scalars
         for index in 0..<n {
-            let top = gap + (index / columns) * cellH, left = gap + (index % columns) * cellW
+            let top = gap + (index / columns) * cellH
+            let left = gap + (index % columns) * cellW
             for y in 0..<(h * scale) {
                 for x in 0..<(w * scale) {
                     for channel in 0..<c {

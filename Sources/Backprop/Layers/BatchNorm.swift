@@ -17,8 +17,9 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
 
     public init(channels: Int, momentum: Float = 0.99, epsilon: Float = 1e-3) {
-        precondition(channels > 0 && momentum >= 0 && momentum < 1 && epsilon > 0,
-                     "BatchNorm: channels > 0, momentum in [0, 1) and epsilon > 0 required, got \(channels), \(momentum), \(epsilon)")
+        precondition(
+            channels > 0 && momentum >= 0 && momentum < 1 && epsilon > 0,
+            "BatchNorm: channels > 0, momentum in [0, 1) and epsilon > 0 required, got \(channels), \(momentum), \(epsilon)")
         gamma = Parameter(.ones([channels]))
         beta = Parameter(.zeros([channels]))
         runningMean = Parameter(.zeros([channels]), isTrainable: false)
@@ -28,8 +29,9 @@ public final class BatchNorm: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 2 && input.shape.last == gamma.elementCount,
-                     "BatchNorm(\(gamma.elementCount)): input \(input.shape) does not end in \(gamma.elementCount) channels")
+        precondition(
+            input.rank >= 2 && input.shape.last == gamma.elementCount,
+            "BatchNorm(\(gamma.elementCount)): input \(input.shape) does not end in \(gamma.elementCount) channels")
         guard isTrainingMode else {
             let scale = gamma.value / (runningVariance.value + epsilon).squareRoot()
             return (input - runningMean.value) * scale + beta.value

@@ -14,8 +14,9 @@ public final class Conv1D: Layer {
         dilation: Int = 1, activation: ActivationFunction = .identity, useBias: Bool = true,
         weightInitializer: Initializer = .glorotUniform
     ) {
-        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
-                     "Conv1D: channels, kernel size, stride and dilation must be positive")
+        precondition(
+            inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
+            "Conv1D: channels, kernel size, stride and dilation must be positive")
         weight = Parameter(weightInitializer.makeTensor([kernelSize, inputChannels, outputChannels]))
         bias = useBias ? Parameter(.zeros([outputChannels])) : nil
         self.stride = stride
@@ -26,10 +27,11 @@ public final class Conv1D: Layer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3 && input.shape[2] == weight.shape[1], "Conv1D: input \(input.shape) is not [N, L, \(weight.shape[1])]")
-        let rowPadding: Padding = switch padding {
-        case .explicit(_, let left, _, let right): .explicit(top: 0, left: left, bottom: 0, right: right)
-        default: padding
-        }
+        let rowPadding: Padding =
+            switch padding {
+            case .explicit(_, let left, _, let right): .explicit(top: 0, left: left, bottom: 0, right: right)
+            default: padding
+            }
         let kernel = weight.value.reshaped([1] + weight.shape.dimensions)
         let output = input.reshaped([input.shape[0], 1, input.shape[1], input.shape[2]])
             .conv2D(kernel, bias: bias?.value, strides: (1, stride), padding: rowPadding, dilation: (1, dilation))

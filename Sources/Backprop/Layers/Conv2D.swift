@@ -33,12 +33,15 @@ public final class Conv2D: Layer {
         useBias: Bool = true, weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
         kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
-        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
-                     "Conv2D: channels and kernel size must be positive, got \(inputChannels) → \(outputChannels), kernel \(kernelSize)")
-        precondition(strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
-                     "Conv2D: strides \(strides) and dilation \(dilation) must be positive")
-        weight = Parameter(weightInitializer.makeTensor([kernelSize.0, kernelSize.1, inputChannels, outputChannels]),
-                           regularizer: kernelRegularizer)
+        precondition(
+            inputChannels > 0 && outputChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
+            "Conv2D: channels and kernel size must be positive, got \(inputChannels) → \(outputChannels), kernel \(kernelSize)")
+        precondition(
+            strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+            "Conv2D: strides \(strides) and dilation \(dilation) must be positive")
+        weight = Parameter(
+            weightInitializer.makeTensor([kernelSize.0, kernelSize.1, inputChannels, outputChannels]),
+            regularizer: kernelRegularizer)
         bias = useBias ? Parameter(biasInitializer.makeTensor([outputChannels]), regularizer: biasRegularizer) : nil
         self.strides = strides
         self.padding = padding
@@ -52,17 +55,19 @@ public final class Conv2D: Layer {
         dilation: Int = 1, activation: ActivationFunction = .identity, useBias: Bool = true,
         weightInitializer: Initializer = .glorotUniform, kernelRegularizer: Regularizer? = nil
     ) {
-        self.init(inputChannels, outputChannels, kernelSize: (kernelSize, kernelSize), strides: (stride, stride),
-                  padding: padding, dilation: (dilation, dilation), activation: activation, useBias: useBias,
-                  weightInitializer: weightInitializer, kernelRegularizer: kernelRegularizer)
+        self.init(
+            inputChannels, outputChannels, kernelSize: (kernelSize, kernelSize), strides: (stride, stride),
+            padding: padding, dilation: (dilation, dilation), activation: activation, useBias: useBias,
+            weightInitializer: weightInitializer, kernelRegularizer: kernelRegularizer)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, activation: activation) }
 
     /// Applies the layer with another activation (used by `Sequential` to move a ReLU past pooling).
     func callAsFunction(_ input: Tensor, activation: ActivationFunction) -> Tensor {
-        precondition(input.rank == 4 && input.shape[3] == inputChannels,
-                     "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
+        precondition(
+            input.rank == 4 && input.shape[3] == inputChannels,
+            "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
         if activation == .relu {
             return input.conv2DReLU(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation)
         }

@@ -16,8 +16,9 @@ public final class Conv2DTranspose: Layer {
         padding: Padding = .valid, outputPadding: (Int, Int) = (0, 0), activation: ActivationFunction = .identity,
         useBias: Bool = true, weightInitializer: Initializer = .glorotUniform
     ) {
-        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0 && strides.0 > 0 && strides.1 > 0,
-                     "Conv2DTranspose: channels, kernel size and strides must be positive")
+        precondition(
+            inputChannels > 0 && outputChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0 && strides.0 > 0 && strides.1 > 0,
+            "Conv2DTranspose: channels, kernel size and strides must be positive")
         weight = Parameter(weightInitializer.makeTensor([kernelSize.0, kernelSize.1, outputChannels, inputChannels]))
         bias = useBias ? Parameter(.zeros([outputChannels])) : nil
         self.strides = strides

@@ -38,7 +38,9 @@ public final class Dense: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 1 && input.shape.last == inputSize, "Dense(\(inputSize) → \(outputSize)): input of shape \(input.shape) does not end in \(inputSize)")
+        precondition(
+            input.rank >= 1 && input.shape.last == inputSize,
+            "Dense(\(inputSize) → \(outputSize)): input of shape \(input.shape) does not end in \(inputSize)")
         var output = matmul(input, weight.value)
         if let bias { output = output + bias.value }
         return activation(output)

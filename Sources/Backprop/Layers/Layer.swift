@@ -54,7 +54,9 @@ private func collectParameters(
     case let layers as [any Layer]:
         for (index, layer) in layers.enumerated() { collectParameters(in: layer, name: "\(name).\(index)", into: &result, seen: &seen) }
     case let parameters as [Parameter]:
-        for (index, parameter) in parameters.enumerated() { collectParameters(in: parameter, name: "\(name).\(index)", into: &result, seen: &seen) }
+        for (index, parameter) in parameters.enumerated() {
+            collectParameters(in: parameter, name: "\(name).\(index)", into: &result, seen: &seen)
+        }
     default:
         // Optionals (an optional bias) unwrap through reflection.
         let mirror = Mirror(reflecting: value)

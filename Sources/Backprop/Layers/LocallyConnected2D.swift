@@ -22,9 +22,11 @@ public final class LocallyConnected2D: Layer {
     ) {
         precondition(inputShape.rank == 3, "LocallyConnected2D: inputShape must be [H, W, C], got \(inputShape)")
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
-        precondition(kernelSize.0 <= h && kernelSize.1 <= w && strides.0 > 0 && strides.1 > 0,
-                     "LocallyConnected2D: a \(kernelSize) kernel does not fit input \(inputShape); output size = (N − F)/S + 1 must be ≥ 1")
-        let outH = (h - kernelSize.0) / strides.0 + 1, outW = (w - kernelSize.1) / strides.1 + 1
+        precondition(
+            kernelSize.0 <= h && kernelSize.1 <= w && strides.0 > 0 && strides.1 > 0,
+            "LocallyConnected2D: a \(kernelSize) kernel does not fit input \(inputShape); output size = (N − F)/S + 1 must be ≥ 1")
+        let outH = (h - kernelSize.0) / strides.0 + 1
+        let outW = (w - kernelSize.1) / strides.1 + 1
         var indices: [Int] = []
         for i in 0..<outH {
             for j in 0..<outW {
@@ -47,12 +49,15 @@ public final class LocallyConnected2D: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(Array(input.shape.dimensions.dropFirst()) == inputShape.dimensions,
-                     "LocallyConnected2D: input \(input.shape) is not [N] + \(inputShape)")
-        let n = input.shape[0], positions = outputSize.0 * outputSize.1, patch = weight.shape[1]
-        let patches = input.reshaped([n, -1]).gathering(patchIndices, alongAxis: 1)   // [N, P·K]
-            .reshaped([n, positions, patch]).permuted([1, 0, 2])                         // [P, N, K]
-        var output = matmul(patches, weight.value)                                       // [P, N, Cout]
+        precondition(
+            Array(input.shape.dimensions.dropFirst()) == inputShape.dimensions,
+            "LocallyConnected2D: input \(input.shape) is not [N] + \(inputShape)")
+        let n = input.shape[0]
+        let positions = outputSize.0 * outputSize.1
+        let patch = weight.shape[1]
+        let patches = input.reshaped([n, -1]).gathering(patchIndices, alongAxis: 1)  // [N, P·K]
+            .reshaped([n, positions, patch]).permuted([1, 0, 2])  // [P, N, K]
+        var output = matmul(patches, weight.value)  // [P, N, Cout]
         if let bias { output = output + bias.value.reshaped([positions, 1, -1]) }
         return activation(output.permuted([1, 0, 2]).reshaped([n, outputSize.0, outputSize.1, -1]))
     }
@@ -63,10 +68,13 @@ public final class LocallyConnected2D: Layer {
 public final class LocallyConnected1D: Layer {
     public let layer: LocallyConnected2D
 
-    public init(inputLength: Int, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
-                activation: ActivationFunction = .identity) {
-        layer = LocallyConnected2D(inputShape: [1, inputLength, inputChannels], outputChannels: outputChannels,
-                                   kernelSize: (1, kernelSize), strides: (1, stride), activation: activation)
+    public init(
+        inputLength: Int, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        activation: ActivationFunction = .identity
+    ) {
+        layer = LocallyConnected2D(
+            inputShape: [1, inputLength, inputChannels], outputChannels: outputChannels,
+            kernelSize: (1, kernelSize), strides: (1, stride), activation: activation)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {

@@ -43,8 +43,9 @@ public final class Normalization: Layer {
 
     /// Fits the statistics on `inputs` [N, inputShape…] — the training split only.
     public func adapt(_ inputs: Tensor) {
-        precondition(inputs.rank == inputShape.rank + 1 && Array(inputs.shape.dimensions.dropFirst()) == inputShape.dimensions,
-                     "Normalization.adapt: inputs \(inputs.shape) are not [N] + \(inputShape)")
+        precondition(
+            inputs.rank == inputShape.rank + 1 && Array(inputs.shape.dimensions.dropFirst()) == inputShape.dimensions,
+            "Normalization.adapt: inputs \(inputs.shape) are not [N] + \(inputShape)")
         let axes = perChannel ? Array(0..<(inputs.rank - 1)) : [0]
         withoutGradient {
             switch kind {

@@ -24,7 +24,8 @@ public final class Sequential: Layer {
             // the pooled map (4× smaller for 2×2 pooling) instead of the full one. Same function,
             // same gradients (both are zero wherever the window's maximum is ≤ 0).
             if index + 1 < layers.count, let conv = layers[index] as? Conv2D, conv.activation == .relu,
-               let pool = layers[index + 1] as? MaxPool2D {
+                let pool = layers[index + 1] as? MaxPool2D
+            {
                 x = pool(conv.callAsFunction(x, activation: .identity)).relu()
                 index += 2
                 continue

@@ -21,8 +21,9 @@ extension Padding {
 extension Dense: ShapeInferring {
     public func outputShape(for input: Shape) throws -> Shape {
         guard input.last == inputSize else {
-            throw BackpropError.layerDoesNotFit(layer: "Dense(\(inputSize) → \(outputSize))", inputShape: "\(input)",
-                                                rule: "the last axis must have \(inputSize) features")
+            throw BackpropError.layerDoesNotFit(
+                layer: "Dense(\(inputSize) → \(outputSize))", inputShape: "\(input)",
+                rule: "the last axis must have \(inputSize) features")
         }
         return Shape(input.dimensions.dropLast() + [outputSize])
     }
@@ -34,8 +35,10 @@ extension Conv2D: ShapeInferring {
         guard input.rank == 3, input[2] == inputChannels else {
             throw BackpropError.layerDoesNotFit(layer: name, inputShape: "\(input)", rule: "input must be [H, W, \(inputChannels)]")
         }
-        let h = try padding.outputExtent(input[0], window: dilation.0 * (kernelSize.0 - 1) + 1, stride: strides.0, axis: 0, layer: name, input: input)
-        let w = try padding.outputExtent(input[1], window: dilation.1 * (kernelSize.1 - 1) + 1, stride: strides.1, axis: 1, layer: name, input: input)
+        let h = try padding.outputExtent(
+            input[0], window: dilation.0 * (kernelSize.0 - 1) + 1, stride: strides.0, axis: 0, layer: name, input: input)
+        let w = try padding.outputExtent(
+            input[1], window: dilation.1 * (kernelSize.1 - 1) + 1, stride: strides.1, axis: 1, layer: name, input: input)
         return [h, w, outputChannels]
     }
 }
@@ -52,7 +55,8 @@ extension AvgPool2D: ShapeInferring {
     }
 }
 
-private func poolOutputShape(_ name: String, _ input: Shape, _ size: (Int, Int), _ strides: (Int, Int), _ padding: Padding) throws -> Shape {
+private func poolOutputShape(_ name: String, _ input: Shape, _ size: (Int, Int), _ strides: (Int, Int), _ padding: Padding) throws -> Shape
+{
     guard input.rank == 3 else { throw BackpropError.layerDoesNotFit(layer: name, inputShape: "\(input)", rule: "input must be [H, W, C]") }
     let h = try padding.outputExtent(input[0], window: size.0, stride: strides.0, axis: 0, layer: name, input: input)
     let w = try padding.outputExtent(input[1], window: size.1, stride: strides.1, axis: 1, layer: name, input: input)
@@ -68,8 +72,9 @@ extension Reshape: ShapeInferring {
         let known = targetShape.filter { $0 != -1 }.reduce(1, *)
         let fits = targetShape.contains(-1) ? known > 0 && input.elementCount % known == 0 : known == input.elementCount
         guard fits else {
-            throw BackpropError.layerDoesNotFit(layer: "Reshape(\(targetShape))", inputShape: "\(input)",
-                                                rule: "the number of elements (\(input.elementCount)) must be kept")
+            throw BackpropError.layerDoesNotFit(
+                layer: "Reshape(\(targetShape))", inputShape: "\(input)",
+                rule: "the number of elements (\(input.elementCount)) must be kept")
         }
         return Shape(targetShape.map { $0 == -1 ? input.elementCount / known : $0 })
     }
@@ -78,8 +83,9 @@ extension Reshape: ShapeInferring {
 extension BatchNorm: ShapeInferring {
     public func outputShape(for input: Shape) throws -> Shape {
         guard input.last == gamma.elementCount else {
-            throw BackpropError.layerDoesNotFit(layer: "BatchNorm(\(gamma.elementCount))", inputShape: "\(input)",
-                                                rule: "the last axis must have \(gamma.elementCount) channels")
+            throw BackpropError.layerDoesNotFit(
+                layer: "BatchNorm(\(gamma.elementCount))", inputShape: "\(input)",
+                rule: "the last axis must have \(gamma.elementCount) channels")
         }
         return input
     }
@@ -88,8 +94,9 @@ extension BatchNorm: ShapeInferring {
 extension LocallyConnected2D: ShapeInferring {
     public func outputShape(for input: Shape) throws -> Shape {
         guard input == inputShape else {
-            throw BackpropError.layerDoesNotFit(layer: "LocallyConnected2D", inputShape: "\(input)",
-                                                rule: "unshared weights were made for inputs of shape \(inputShape)")
+            throw BackpropError.layerDoesNotFit(
+                layer: "LocallyConnected2D", inputShape: "\(input)",
+                rule: "unshared weights were made for inputs of shape \(inputShape)")
         }
         return [outputSize.0, outputSize.1, weight.shape[2]]
     }

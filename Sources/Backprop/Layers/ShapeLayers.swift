@@ -4,8 +4,9 @@ public final class Reshape: Layer {
     public let targetShape: [Int]
 
     public init(_ targetShape: [Int]) {
-        precondition(targetShape.filter { $0 == -1 }.count <= 1 && targetShape.allSatisfy { $0 > 0 || $0 == -1 },
-                     "Reshape: target \(targetShape) needs positive extents and at most one -1")
+        precondition(
+            targetShape.filter { $0 == -1 }.count <= 1 && targetShape.allSatisfy { $0 > 0 || $0 == -1 },
+            "Reshape: target \(targetShape) needs positive extents and at most one -1")
         self.targetShape = targetShape
     }
 

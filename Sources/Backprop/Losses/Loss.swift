@@ -28,7 +28,9 @@ public struct BinaryCrossEntropy: Loss {
     public var name: String { "loss" }
 
     public func callAsFunction(_ predictions: Tensor, _ targets: Tensor) -> Tensor {
-        precondition(predictions.elementCount == targets.elementCount, "BinaryCrossEntropy: predictions \(predictions.shape) and targets \(targets.shape) differ in size")
+        precondition(
+            predictions.elementCount == targets.elementCount,
+            "BinaryCrossEntropy: predictions \(predictions.shape) and targets \(targets.shape) differ in size")
         let targets = targets.reshaped(predictions.shape)
         return (predictions.softplus() - predictions * targets).mean()
     }

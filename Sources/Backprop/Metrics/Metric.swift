@@ -22,7 +22,8 @@ public struct Accuracy: Metric {
         } else {
             predicted = predictions.argmax(alongAxis: -1).scalars
         }
-        let expected = targets.shape == predictions.shape && predictions.rank == 2 && predictions.shape[1] > 1
+        let expected =
+            targets.shape == predictions.shape && predictions.rank == 2 && predictions.shape[1] > 1
             ? targets.argmax(alongAxis: -1).scalars : targets.scalars
         let correct = zip(predicted, expected).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
         return Double(correct) / Double(rows)
@@ -43,7 +44,8 @@ public struct TopKAccuracy: Metric {
 
     public func value(predictions: Tensor, targets: Tensor) -> Double {
         precondition(predictions.rank == 2, "TopKAccuracy: predictions must be [N, C], got \(predictions.shape)")
-        let rows = predictions.shape[0], classes = predictions.shape[1]
+        let rows = predictions.shape[0]
+        let classes = predictions.shape[1]
         guard rows > 0 else { return 0 }
         let labels = targets.shape == predictions.shape ? targets.argmax(alongAxis: -1).scalars : targets.scalars
         let scores = predictions.scalars

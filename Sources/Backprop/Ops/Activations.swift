@@ -39,7 +39,9 @@ extension Tensor {
     /// Maxout (Goodfellow et al. 2013): the last axis, of extent units·pieces, is split into groups
     /// of `pieces` consecutive values and each group is replaced by its maximum.
     public func maxout(pieces: Int) -> Tensor {
-        precondition(pieces > 0 && shape.last.map { $0 % pieces == 0 } == true, "maxout: last axis of \(shape) is not divisible into \(pieces) pieces")
+        precondition(
+            pieces > 0 && shape.last.map { $0 % pieces == 0 } == true,
+            "maxout: last axis of \(shape) is not divisible into \(pieces) pieces")
         var grouped = shape.dimensions
         grouped[rank - 1] /= pieces
         grouped.append(pieces)

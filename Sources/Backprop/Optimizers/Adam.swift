@@ -26,8 +26,9 @@ public class Adam: Optimizer {
 
     public override func updateRule() -> OptimizerUpdate.Rule {
         let t = Float(iterations)
-        return .adam(beta1: beta1, beta2: beta2, epsilon: epsilon, biasCorrection1: 1 - pow(beta1, t),
-                     biasCorrection2: 1 - pow(beta2, t), amsGrad: amsGrad)
+        return .adam(
+            beta1: beta1, beta2: beta2, epsilon: epsilon, biasCorrection1: 1 - pow(beta1, t),
+            biasCorrection2: 1 - pow(beta2, t), amsGrad: amsGrad)
     }
 }
 

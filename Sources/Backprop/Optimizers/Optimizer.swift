@@ -68,7 +68,8 @@ open class Optimizer {
             let norm = backend.sumOfSquares(flat.gradients, count: flat.count).squareRoot()
             lastGradientNorm = norm
             if norm > Double(clipNorm) {
-                backend.scale(flat.gradients, by: Float(Double(clipNorm) / norm), into: flat.gradients, count: flat.count, accumulate: false)
+                backend.scale(
+                    flat.gradients, by: Float(Double(clipNorm) / norm), into: flat.gradients, count: flat.count, accumulate: false)
             }
         }
         if flat.parameters.map(\.isTrainable) != trainableAtRangeBuild { rebuildRanges() }
@@ -108,7 +109,8 @@ open class Optimizer {
             let end = index + 1 < flat.offsets.count ? flat.offsets[index + 1] : flat.count
             let options = groupOptions[ObjectIdentifier(parameter)] ?? (1, nil)
             if previousIncluded, let last = ranges.last, last.learningRateScale == options.learningRateScale,
-               last.weightDecay == options.weightDecay {
+                last.weightDecay == options.weightDecay
+            {
                 ranges[ranges.count - 1].range = last.range.lowerBound..<end
             } else {
                 ranges.append((start..<end, options.learningRateScale, options.weightDecay))

@@ -42,10 +42,13 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
         case .exponential(let initial, let rate, let steps):
             return initial * pow(rate, Float(t) / Float(max(steps, 1)))
         case .piecewise(let boundaries, let values):
-            precondition(values.count == boundaries.count + 1, "piecewise: \(values.count) values for \(boundaries.count) boundaries; need one more value")
+            precondition(
+                values.count == boundaries.count + 1,
+                "piecewise: \(values.count) values for \(boundaries.count) boundaries; need one more value")
             return values[boundaries.firstIndex { t < $0 } ?? boundaries.count]
         case .cosine(let initial, let period, let minimum, let restarts, let multiplier):
-            var position = t, length = max(period, 1)
+            var position = t
+            var length = max(period, 1)
             if restarts {
                 while position >= length {
                     position -= length

@@ -25,7 +25,8 @@ public enum Padding: Sendable, Equatable, Codable, CustomStringConvertible {
     /// (before, after, output) along one axis of extent `size` for a window of `window` (already
     /// dilated) and `stride`; nil when the window does not fit. Output = (N − F + 2P)/S + 1.
     func resolve(size: Int, window: Int, stride: Int, axis: Int) -> (before: Int, after: Int, output: Int)? {
-        var before = 0, after = 0
+        var before = 0
+        var after = 0
         switch self {
         case .valid: break
         case .same:
@@ -66,15 +67,26 @@ extension Tensor {
     private func conv2D(
         _ weight: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, dilation: (Int, Int), fusingReLU: Bool
     ) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4, "conv2D: input must be [N, H, W, C] and weight [KH, KW, Cin, Cout], got \(shape) and \(weight.shape)")
-        precondition(weight.shape[2] == shape[3], "conv2D: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[2])")
-        precondition(strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0, "conv2D: strides \(strides) and dilation \(dilation) must be positive")
+        precondition(
+            rank == 4 && weight.rank == 4,
+            "conv2D: input must be [N, H, W, C] and weight [KH, KW, Cin, Cout], got \(shape) and \(weight.shape)")
+        precondition(
+            weight.shape[2] == shape[3], "conv2D: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[2])")
+        precondition(
+            strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+            "conv2D: strides \(strides) and dilation \(dilation) must be positive")
         let outputChannels = weight.shape[3]
-        if let bias { precondition(bias.shape == [outputChannels], "conv2D: bias \(bias.shape) does not match \(outputChannels) output channels") }
-        let windowH = dilation.0 * (weight.shape[0] - 1) + 1, windowW = dilation.1 * (weight.shape[1] - 1) + 1
+        if let bias {
+            precondition(bias.shape == [outputChannels], "conv2D: bias \(bias.shape) does not match \(outputChannels) output channels")
+        }
+        let windowH = dilation.0 * (weight.shape[0] - 1) + 1
+        let windowW = dilation.1 * (weight.shape[1] - 1) + 1
         guard let rows = padding.resolve(size: shape[1], window: windowH, stride: strides.0, axis: 0),
-              let columns = padding.resolve(size: shape[2], window: windowW, stride: strides.1, axis: 1) else {
-            preconditionFailure("conv2D: a \(weight.shape[0])×\(weight.shape[1]) kernel (dilation \(dilation)) with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1")
+            let columns = padding.resolve(size: shape[2], window: windowW, stride: strides.1, axis: 1)
+        else {
+            preconditionFailure(
+                "conv2D: a \(weight.shape[0])×\(weight.shape[1]) kernel (dilation \(dilation)) with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1"
+            )
         }
         let geometry = ConvolutionGeometry(
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], inputChannels: shape[3],
@@ -91,11 +103,14 @@ extension Tensor {
             var gradient = upstream
             if fusingReLU {  // ∂relu: pass the gradient where the output is positive
                 gradient = Tensor(uninitializedShape: result.shape)
-                backend.unaryBackward(.relu, x: result.storage, y: result.storage, dy: upstream.storage, into: gradient.storage,
-                                      count: result.elementCount, accumulate: false)
+                backend.unaryBackward(
+                    .relu, x: result.storage, y: result.storage, dy: upstream.storage, into: gradient.storage,
+                    count: result.elementCount, accumulate: false)
             }
             if sink.needsGradient(0) {
-                sink.write(0, shape: shape) { backend.convolutionBackwardData(geometry, outputGradient: gradient.storage, weight: weight.storage, into: $0) }
+                sink.write(0, shape: shape) {
+                    backend.convolutionBackwardData(geometry, outputGradient: gradient.storage, weight: weight.storage, into: $0)
+                }
             }
             guard sink.needsGradient(1) || (bias != nil && sink.needsGradient(2)) else { return }
             let weightGradient = Tensor(uninitializedShape: weight.shape)
@@ -118,15 +133,21 @@ extension Tensor {
         pool2D(.average, size: size, strides: strides ?? size, padding: padding, name: "averagePool2D")
     }
 
-    private func pool2D(_ kind: PoolingGeometry.Kind, size: (Int, Int), strides: (Int, Int), padding: Padding, name: StaticString) -> Tensor {
+    private func pool2D(_ kind: PoolingGeometry.Kind, size: (Int, Int), strides: (Int, Int), padding: Padding, name: StaticString) -> Tensor
+    {
         precondition(rank == 4, "\(name): input must be [N, H, W, C], got \(shape)")
-        precondition(size.0 > 0 && size.1 > 0 && strides.0 > 0 && strides.1 > 0, "\(name): window \(size) and strides \(strides) must be positive")
+        precondition(
+            size.0 > 0 && size.1 > 0 && strides.0 > 0 && strides.1 > 0, "\(name): window \(size) and strides \(strides) must be positive")
         guard let rows = padding.resolve(size: shape[1], window: size.0, stride: strides.0, axis: 0),
-              let columns = padding.resolve(size: shape[2], window: size.1, stride: strides.1, axis: 1) else {
-            preconditionFailure("\(name): a \(size.0)×\(size.1) window with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1")
+            let columns = padding.resolve(size: shape[2], window: size.1, stride: strides.1, axis: 1)
+        else {
+            preconditionFailure(
+                "\(name): a \(size.0)×\(size.1) window with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1"
+            )
         }
-        precondition(rows.before < size.0 && rows.after < size.0 && columns.before < size.1 && columns.after < size.1,
-                     "\(name): padding \(padding) must be smaller than the window \(size)")
+        precondition(
+            rows.before < size.0 && rows.after < size.0 && columns.before < size.1 && columns.after < size.1,
+            "\(name): padding \(padding) must be smaller than the window \(size)")
         let geometry = PoolingGeometry(
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], channels: shape[3], outputHeight: rows.output,
             outputWidth: columns.output, kernelHeight: size.0, kernelWidth: size.1, strideHeight: strides.0,

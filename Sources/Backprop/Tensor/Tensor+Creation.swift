@@ -5,7 +5,9 @@ extension Tensor {
     /// let m = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
     /// ```
     public init(_ scalars: [Float], shape: Shape) {
-        precondition(scalars.count == shape.elementCount, "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.elementCount) elements)")
+        precondition(
+            scalars.count == shape.elementCount,
+            "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.elementCount) elements)")
         self.init(uninitializedShape: shape)
         scalars.withUnsafeBufferPointer { source in
             storage.pointer.update(from: source.baseAddress!, count: scalars.count)

@@ -22,20 +22,21 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
             transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a.storage, aOffset: 0, lda: k,
             b: b.storage, bOffset: 0, ldb: n, beta: 0, c: result.storage, cOffset: 0, ldc: n)
         return Tensor.record("matmul", result, inputs: [a, b]) { gradient, sink in
-            if let (target, accumulate) = sink.target(0) { // dA = dY · Bᵀ
+            if let (target, accumulate) = sink.target(0) {  // dA = dY · Bᵀ
                 backend.gemm(
                     transposeA: false, transposeB: true, m: m, n: k, k: n, alpha: 1, a: gradient.storage, aOffset: 0,
                     lda: n, b: b.storage, bOffset: 0, ldb: n, beta: accumulate ? 1 : 0, c: target.storage, cOffset: 0, ldc: k)
             }
-            if let (target, accumulate) = sink.target(1) { // dB = Aᵀ · dY
+            if let (target, accumulate) = sink.target(1) {  // dB = Aᵀ · dY
                 backend.gemm(
                     transposeA: true, transposeB: false, m: k, n: n, k: m, alpha: 1, a: a.storage, aOffset: 0, lda: k,
                     b: gradient.storage, bOffset: 0, ldb: n, beta: accumulate ? 1 : 0, c: target.storage, cOffset: 0, ldc: n)
             }
         }
     }
-    precondition(a.rank == b.rank && a.shape.dimensions.dropLast(2) == b.shape.dimensions.dropLast(2),
-                 "matmul: batch axes differ: \(a.shape) · \(b.shape)")
+    precondition(
+        a.rank == b.rank && a.shape.dimensions.dropLast(2) == b.shape.dimensions.dropLast(2),
+        "matmul: batch axes differ: \(a.shape) · \(b.shape)")
     let m = a.shape[a.rank - 2]
     let batch = a.shape.dimensions.dropLast(2).reduce(1, *)
     var resultShape = a.shape

@@ -10,7 +10,9 @@ extension Tensor {
             dimensions[inferred] = elementCount / known
         }
         let target = Shape(dimensions)
-        precondition(target.elementCount == elementCount, "reshape: cannot reshape \(shape) (\(elementCount) elements) to \(target) (\(target.elementCount) elements)")
+        precondition(
+            target.elementCount == elementCount,
+            "reshape: cannot reshape \(shape) (\(elementCount) elements) to \(target) (\(target.elementCount) elements)")
         let result = Tensor(shape: target, storage: storage)
         return Tensor.record("reshape", result, inputs: [self]) { gradient, sink in
             sink.pass(0, gradient)
@@ -61,7 +63,9 @@ extension Tensor {
         precondition(ranges.count <= rank, "slice: \(ranges.count) ranges for a tensor of shape \(shape)")
         var bounds = shape.dimensions.map { 0..<$0 }
         for (axis, range) in ranges.enumerated() {
-            precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice: range \(range) is out of bounds for axis \(axis) of shape \(shape)")
+            precondition(
+                range.lowerBound >= 0 && range.upperBound <= shape[axis],
+                "slice: range \(range) is out of bounds for axis \(axis) of shape \(shape)")
             bounds[axis] = range
         }
         let strides = shape.strides
@@ -84,8 +88,9 @@ extension Tensor {
     /// Surrounds the tensor with zeros: `padding[i]` = (before, after) for axis i (missing
     /// trailing axes are not padded).
     public func padded(_ padding: [(before: Int, after: Int)]) -> Tensor {
-        precondition(padding.count <= rank && padding.allSatisfy { $0.before >= 0 && $0.after >= 0 },
-                     "pad: padding \(padding) does not fit shape \(shape)")
+        precondition(
+            padding.count <= rank && padding.allSatisfy { $0.before >= 0 && $0.after >= 0 },
+            "pad: padding \(padding) does not fit shape \(shape)")
         var resultShape = shape
         var offset = 0
         let resultStrides: [Int]
@@ -134,7 +139,8 @@ extension Tensor {
         let first = tensors[0].shape
         let axis = first.normalizedAxis(axis, operation: "concatenate")
         for tensor in tensors {
-            var a = tensor.shape, b = first
+            var a = tensor.shape
+            var b = first
             precondition(a.rank == b.rank, "concatenate: shapes \(first) and \(tensor.shape) differ in rank")
             a[axis] = 0
             b[axis] = 0

@@ -11,13 +11,23 @@ extension Tensor {
         _ weight: Tensor, bias: Tensor? = nil, strides: (Int, Int) = (1, 1), padding: Padding = .valid,
         outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
     ) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4, "conv2DTranspose: input must be [N, H, W, C] and weight [KH, KW, Cout, Cin], got \(shape) and \(weight.shape)")
-        precondition(weight.shape[3] == shape[3], "conv2DTranspose: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[3])")
-        precondition(outputPadding.0 >= 0 && outputPadding.0 < Swift.max(strides.0, dilation.0) && outputPadding.1 >= 0 && outputPadding.1 < Swift.max(strides.1, dilation.1),
-                     "conv2DTranspose: output padding \(outputPadding) must be smaller than the stride \(strides) or dilation")
+        precondition(
+            rank == 4 && weight.rank == 4,
+            "conv2DTranspose: input must be [N, H, W, C] and weight [KH, KW, Cout, Cin], got \(shape) and \(weight.shape)")
+        precondition(
+            weight.shape[3] == shape[3],
+            "conv2DTranspose: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[3])")
+        precondition(
+            outputPadding.0 >= 0 && outputPadding.0 < Swift.max(strides.0, dilation.0) && outputPadding.1 >= 0
+                && outputPadding.1 < Swift.max(strides.1, dilation.1),
+            "conv2DTranspose: output padding \(outputPadding) must be smaller than the stride \(strides) or dilation")
         let outputChannels = weight.shape[2]
-        if let bias { precondition(bias.shape == [outputChannels], "conv2DTranspose: bias \(bias.shape) does not match \(outputChannels) output channels") }
-        let windowH = dilation.0 * (weight.shape[0] - 1) + 1, windowW = dilation.1 * (weight.shape[1] - 1) + 1
+        if let bias {
+            precondition(
+                bias.shape == [outputChannels], "conv2DTranspose: bias \(bias.shape) does not match \(outputChannels) output channels")
+        }
+        let windowH = dilation.0 * (weight.shape[0] - 1) + 1
+        let windowW = dilation.1 * (weight.shape[1] - 1) + 1
         func resolve(_ size: Int, _ window: Int, _ stride: Int, _ extra: Int, axis: Int) -> (Int, Int, Int) {
             switch padding {
             case .same:
@@ -46,11 +56,14 @@ extension Tensor {
         backend.convolutionBackwardData(geometry, outputGradient: storage, weight: weight.storage, into: result.storage)
         let output = Tensor.record("conv2DTranspose", result, inputs: [self, weight]) { [self] gradient, sink in
             if sink.needsGradient(0) {
-                sink.write(0, shape: shape) { backend.convolutionForward(geometry, input: gradient.storage, weight: weight.storage, bias: nil, into: $0) }
+                sink.write(0, shape: shape) {
+                    backend.convolutionForward(geometry, input: gradient.storage, weight: weight.storage, bias: nil, into: $0)
+                }
             }
             if sink.needsGradient(1) {
                 sink.write(1, shape: weight.shape) {
-                    backend.convolutionBackwardWeights(geometry, input: gradient.storage, outputGradient: storage, into: $0, biasGradient: nil)
+                    backend.convolutionBackwardWeights(
+                        geometry, input: gradient.storage, outputGradient: storage, into: $0, biasGradient: nil)
                 }
             }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Named metric values in a fixed order (`loss`, `accuracy`, …), as shown in progress lines.
 public struct Logs: Sendable, Equatable, CustomStringConvertible {
     /// The values, in insertion order.
@@ -38,5 +40,3 @@ func formatMetric(_ value: Double) -> String {
     guard value.isFinite else { return "\(value)" }
     return String(format: "%.4f", value)
 }
-
-import Foundation

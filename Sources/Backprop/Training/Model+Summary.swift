@@ -29,15 +29,19 @@ extension Model {
             return right ? space + text : text + space
         }
         let rule = String(repeating: "─", count: widths.0 + widths.1 + widths.2)
-        var lines = ["Model: \"\(network.typeName.lowercased())\"", rule,
-                     pad("Layer (type)", widths.0) + pad("Output Shape", widths.1) + pad("Param #", widths.2, right: true), rule]
+        var lines = [
+            "Model: \"\(network.typeName.lowercased())\"", rule,
+            pad("Layer (type)", widths.0) + pad("Output Shape", widths.1) + pad("Param #", widths.2, right: true), rule,
+        ]
         for row in rows {
             lines.append(pad(row.0, widths.0) + pad(row.1, widths.1) + pad(grouped(row.2), widths.2, right: true))
         }
-        lines += [rule,
-                  "Total params: \(grouped(total)) (\(megabytes(total)))",
-                  "Trainable params: \(grouped(trainable)) (\(megabytes(trainable)))",
-                  "Non-trainable params: \(grouped(total - trainable)) (\(megabytes(total - trainable)))"]
+        lines += [
+            rule,
+            "Total params: \(grouped(total)) (\(megabytes(total)))",
+            "Trainable params: \(grouped(trainable)) (\(megabytes(trainable)))",
+            "Non-trainable params: \(grouped(total - trainable)) (\(megabytes(total - trainable)))",
+        ]
         return lines.joined(separator: "\n")
     }
 }

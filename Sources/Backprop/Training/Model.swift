@@ -89,8 +89,9 @@ public final class Model {
         }
         if let validation { checkBatch(validation.x, validation.y, "fit (validation data)") }
         // In-memory data: batches are gathered on this thread (a copy is cheaper than a handoff).
-        let loader = DataLoader(TensorDataset(inputs: training.x, targets: training.y), batchSize: batchSize,
-                                shuffle: shuffle, seed: seed, prefetch: false)
+        let loader = DataLoader(
+            TensorDataset(inputs: training.x, targets: training.y), batchSize: batchSize,
+            shuffle: shuffle, seed: seed, prefetch: false)
         let validationLoader = validation.map { DataLoader(TensorDataset(inputs: $0.x, targets: $0.y), batchSize: 256, prefetch: false) }
         do {
             return try fit(loader, validation: validationLoader, epochs: epochs, callbacks: callbacks, verbose: verbose)
@@ -108,7 +109,9 @@ public final class Model {
         verbose: Bool = true
     ) throws -> History {
         guard let optimizer, let loss else { preconditionFailure("fit: call compile(optimizer:loss:metrics:) first") }
-        precondition(data.dataset.inputShape == inputShape, "fit: samples of shape \(data.dataset.inputShape) do not match the model's input shape \(inputShape)")
+        precondition(
+            data.dataset.inputShape == inputShape,
+            "fit: samples of shape \(data.dataset.inputShape) do not match the model's input shape \(inputShape)")
         let trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
         return try trainer.fit(data, validation: validation, epochs: epochs, callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
     }
@@ -144,8 +147,9 @@ public final class Model {
     }
 
     private func checkInput(_ x: Tensor, _ operation: String) {
-        precondition(x.rank == inputShape.rank + 1 && Array(x.shape.dimensions.dropFirst()) == inputShape.dimensions,
-                     "\(operation): inputs of shape \(x.shape) do not match the model's input shape [N] + \(inputShape)")
+        precondition(
+            x.rank == inputShape.rank + 1 && Array(x.shape.dimensions.dropFirst()) == inputShape.dimensions,
+            "\(operation): inputs of shape \(x.shape) do not match the model's input shape [N] + \(inputShape)")
     }
 
     private func checkBatch(_ x: Tensor, _ y: Tensor, _ operation: String) {

@@ -17,19 +17,20 @@ struct Trainer {
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
         let hasPenalty = model.network.regularizationPenalty() != nil
-        callbacks.forEach { $0.trainingWillBegin(state) }
+        for callback in callbacks { callback.trainingWillBegin(state) }
         for epoch in 1...max(epochs, 1) where epochs > 0 && !state.shouldStop {
             state.epoch = epoch
-            callbacks.forEach { $0.epochWillBegin(epoch, state) }
+            for callback in callbacks { callback.epochWillBegin(epoch, state) }
             let batch = state.batchSize
             let stream = data.batches(epoch: epoch, batchSize: batch)
             defer { stream.cancel() }
             var totals = [Double](repeating: 0, count: metrics.count + 2)
-            var seen = 0, step = 0
+            var seen = 0
+            var step = 0
             let start = Date()
             while !state.shouldStop, let (x, y) = try stream.next() {
                 step += 1
-                callbacks.forEach { $0.batchWillBegin(step, state) }
+                for callback in callbacks { callback.batchWillBegin(step, state) }
                 state.lastBatch = (x, y)
                 let (dataLoss, penalty, predictions) = trainStep(x, y)
                 state.globalStep += 1
@@ -40,16 +41,16 @@ struct Trainer {
                 totals[1] += Double(penalty) * weight
                 for (i, metric) in metrics.enumerated() { totals[i + 2] += metric.value(predictions: predictions, targets: y) * weight }
                 let logs = makeLogs(totals, samples: seen, penalty: hasPenalty)
-                callbacks.forEach { $0.batchDidEnd(step, logs: logs, state) }
+                for callback in callbacks { callback.batchDidEnd(step, logs: logs, state) }
             }
             let seconds = Date().timeIntervalSince(start)
             let validationLogs = try validation.map { try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: $0) }
             let record = History.Epoch(
                 epoch: epoch, training: makeLogs(totals, samples: max(seen, 1), penalty: hasPenalty),
                 validation: validationLogs, learningRate: optimizer.learningRate, seconds: seconds, batchSize: batch)
-            callbacks.forEach { $0.epochDidEnd(record, state) }
+            for callback in callbacks { callback.epochDidEnd(record, state) }
         }
-        callbacks.forEach { $0.trainingDidEnd(state) }
+        for callback in callbacks { callback.trainingDidEnd(state) }
         return recorder.history
     }
 

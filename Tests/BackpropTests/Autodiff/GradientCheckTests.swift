@@ -13,8 +13,10 @@ struct GradientCheckTests {
         let function: @Sendable ([Tensor]) -> Tensor
         var testDescription: String { name }
 
-        init(_ name: String, _ shapes: [Shape], positive: Bool = false, distinct: Bool = false,
-             _ function: @escaping @Sendable ([Tensor]) -> Tensor) {
+        init(
+            _ name: String, _ shapes: [Shape], positive: Bool = false, distinct: Bool = false,
+            _ function: @escaping @Sendable ([Tensor]) -> Tensor
+        ) {
             self.name = name
             self.shapes = shapes
             self.positive = positive
@@ -85,9 +87,13 @@ struct GradientCheckTests {
         },
         Case("conv2D (1×1, stride 3)", [[1, 7, 7, 3], [1, 1, 3, 2], [2]]) { $0[0].conv2D($0[1], bias: $0[2], strides: (3, 3)) },
         Case("maxPool2D (2×2)", [[2, 4, 6, 3]], distinct: true) { $0[0].maxPool2D(size: (2, 2)) },
-        Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) { $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same) },
+        Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) {
+            $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same)
+        },
         Case("averagePool2D (2×3 stride 1)", [[2, 5, 5, 2]]) { $0[0].averagePool2D(size: (2, 3), strides: (1, 1)) },
-        Case("averagePool2D (same, excludes padding)", [[1, 5, 5, 3]]) { $0[0].averagePool2D(size: (3, 3), strides: (2, 2), padding: .same) },
+        Case("averagePool2D (same, excludes padding)", [[1, 5, 5, 3]]) {
+            $0[0].averagePool2D(size: (3, 3), strides: (2, 2), padding: .same)
+        },
         Case("batchNormalized (oneDNN, training)", [[5, 3, 2, 3], [3], [3]]) { $0[0].batchNormalized(scale: $0[1], shift: $0[2]).output },
         Case("L2 penalty", [[3, 4]]) { Regularizer.l2(0.3).penalty($0[0]) },
         Case("L1 + L2 penalty", [[5]]) { Regularizer.l1l2(l1: 0.2, l2: 0.1).penalty($0[0]) },
@@ -102,9 +108,11 @@ struct GradientCheckTests {
                 let grid = (0..<shape.elementCount).map { Float($0) * 0.05 - 2 }.shuffled(using: &generator)
                 return Tensor(grid, shape: shape)
             }
-            return Tensor(ReferenceMath.values(shape.elementCount, seed: UInt64(index + 1),
-                                        lower: testCase.positive ? 0.5 : -2, upper: testCase.positive ? 2 : 2, gap: 0.1),
-                   shape: shape)
+            return Tensor(
+                ReferenceMath.values(
+                    shape.elementCount, seed: UInt64(index + 1),
+                    lower: testCase.positive ? 0.5 : -2, upper: testCase.positive ? 2 : 2, gap: 0.1),
+                shape: shape)
         }
         let result = checkGradients(of: testCase.function, at: inputs)
         #expect(result.passed, "\(testCase.name): \(result)")

@@ -46,7 +46,8 @@ struct TapeTests {
         // accumulates into a's gradient and must not change b's.
         let a0 = Tensor([1, 2]).requiringGradient()
         let b0 = Tensor([3, 4]).requiringGradient()
-        let a = a0 * 1, b = b0 * 1
+        let a = a0 * 1
+        let b = b0 * 1
         let y = (a + b) + a * 5
         y.sum().backward()
         #expect(a0.gradient?.scalars == [6, 6])

@@ -16,7 +16,8 @@ struct CallbackTests {
     }
 
     static func record(_ epoch: Int, valLoss: Double) -> History.Epoch {
-        var training = Logs(), validation = Logs()
+        var training = Logs()
+        var validation = Logs()
         training["loss"] = 1
         validation["loss"] = valLoss
         return History.Epoch(epoch: epoch, training: training, validation: validation, learningRate: 0, seconds: 0, batchSize: 1)
@@ -80,7 +81,8 @@ struct CallbackTests {
         #expect(history.learningRates == [0.3, 0.2, 0.1])
         let (stepModel, _, _) = Self.tinyProblem()
         stepModel.compile(optimizer: SGD(learningRate: 1), loss: .softmaxCrossEntropy)
-        let perStep = stepModel.fit(x, y, batchSize: 10, epochs: 2, callbacks: [LearningRateScheduler(.linear(initial: 1, final: 0, steps: 8))], verbose: false)
+        let perStep = stepModel.fit(
+            x, y, batchSize: 10, epochs: 2, callbacks: [LearningRateScheduler(.linear(initial: 1, final: 0, steps: 8))], verbose: false)
         #expect(perStep.learningRates == [0.625, 0.125])  // steps 3 and 7 of 8
     }
 
@@ -118,7 +120,8 @@ struct CallbackTests {
             Dense(4, 2)
         }
         model.compile(optimizer: SGD(learningRate: 0.1), loss: .softmaxCrossEntropy)
-        let x = Tensor([1, -2, 3, -1, 2, -3], shape: [2, 3]), y = Tensor([0, 1])
+        let x = Tensor([1, -2, 3, -1, 2, -3], shape: [2, 3])
+        let y = Tensor([0, 1])
         let terminate = TerminateOnNaN()
         let history = model.fit(x, y, batchSize: 2, epochs: 5, callbacks: [terminate], verbose: false)
         #expect(history.epochs.count == 1)
@@ -134,7 +137,8 @@ struct CallbackTests {
         #expect(abs(dense.regularizationPenalty()!.item - expected) < 1e-5)
         let model = Model(inputShape: [3], dense)
         model.compile(optimizer: SGD(learningRate: 0), loss: .meanSquaredError)
-        let x = Tensor.zeros([4, 3]), y = Tensor.zeros([4, 2])
+        let x = Tensor.zeros([4, 3])
+        let y = Tensor.zeros([4, 2])
         let history = model.fit(x, y, batchSize: 4, epochs: 1, verbose: false)
         let dataLoss = Double((1 + 4) / 2.0)  // predictions equal the bias [1, -2]
         #expect(abs(history["penalty"][0] - Double(expected)) < 1e-5)

@@ -7,16 +7,20 @@ import Testing
 struct TrainCommandTests {
     @Test func helpDocumentsEveryOption() {
         let help = BackpropCommand.helpMessage(for: TrainCommand.self)
-        for option in ["--model", "--hidden", "--epochs", "--batch-size", "--optimizer", "--lr", "--momentum", "--dropout",
-                       "--validation-split", "--seed", "--data", "--quiet"] {
+        for option in [
+            "--model", "--hidden", "--epochs", "--batch-size", "--optimizer", "--lr", "--momentum", "--dropout",
+            "--validation-split", "--seed", "--data", "--quiet",
+        ] {
             #expect(help.contains(option), "help lacks \(option)")
         }
         #expect(BackpropCommand.helpMessage().contains("train"))
     }
 
     @Test func badOptionValuesAreRejectedWithTheirName() throws {
-        for (arguments, fragment) in [(["train", "--epochs", "0"], "--epochs"), (["train", "--hidden", "512,x"], "--hidden"),
-                                      (["train", "--lr", "-1"], "--lr")] {
+        for (arguments, fragment) in [
+            (["train", "--epochs", "0"], "--epochs"), (["train", "--hidden", "512,x"], "--hidden"),
+            (["train", "--lr", "-1"], "--lr"),
+        ] {
             #expect {
                 var command = try BackpropCommand.parseAsRoot(arguments)
                 try command.run()
@@ -75,7 +79,9 @@ struct TrainCommandFormatTests {
         try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
         try PNGImage(width: 6, height: 6, channels: 3, pixels: (0..<108).map { UInt8($0) }).write(to: root + "/a/0.png")
         let output = root + "/preview.png"
-        var command = try BackpropCommand.parseAsRoot(["augment", "--preview", output, "--data", root, "--format", "images", "--rows", "1", "--copies", "3"])
+        var command = try BackpropCommand.parseAsRoot([
+            "augment", "--preview", output, "--data", root, "--format", "images", "--rows", "1", "--copies", "3",
+        ])
         try command.run()
         let picture = try PNGImage(contentsOf: output)
         #expect(picture.channels == 3 && picture.width > 4 * 6)

@@ -4,8 +4,9 @@ import Testing
 
 struct DataPipelineTests {
     static func numbered(_ count: Int, classes: Int = 3) -> TensorDataset {
-        TensorDataset(inputs: Tensor((0..<count * 4).map(Float.init), shape: [count, 2, 2, 1]),
-                      targets: Tensor((0..<count).map { Float($0 % classes) }))
+        TensorDataset(
+            inputs: Tensor((0..<count * 4).map(Float.init), shape: [count, 2, 2, 1]),
+            targets: Tensor((0..<count).map { Float($0 % classes) }))
     }
 
     func collect(_ stream: BatchStream) throws -> [[Float]] {
@@ -16,7 +17,8 @@ struct DataPipelineTests {
 
     @Test func batchesCoverEverySampleOnceInASeededOrder() throws {
         let loader = DataLoader(Self.numbered(10), batchSize: 4, shuffle: true, seed: 5, prefetch: false)
-        let epoch1 = try collect(loader.batches(epoch: 1)), again = try collect(loader.batches(epoch: 1))
+        let epoch1 = try collect(loader.batches(epoch: 1))
+        let again = try collect(loader.batches(epoch: 1))
         let epoch2 = try collect(loader.batches(epoch: 2))
         #expect(epoch1.map(\.count) == [16, 16, 8])
         #expect(epoch1 == again && epoch1 != epoch2)
@@ -82,7 +84,7 @@ struct DataPipelineTests {
     }
 
     @Test func normalizationUsesTrainingStatisticsEverywhere() {
-        let train = Tensor([1, 10, 3, 30], shape: [2, 2])   // feature 0: 1, 3; feature 1: 10, 30
+        let train = Tensor([1, 10, 3, 30], shape: [2, 2])  // feature 0: 1, 3; feature 1: 10, 30
         let normalize = Normalization(inputShape: [2])
         normalize.adapt(train)
         #expect(normalize(train).scalars.map { ($0 * 1000).rounded() / 1000 } == [-1, -1, 1, 1])
@@ -102,8 +104,9 @@ struct DataPipelineTests {
         }
         model.compile(optimizer: Adam(learningRate: 0.05), loss: .softmaxCrossEntropy, metrics: [.accuracy])
         let (train, validation) = try Self.numbered(60).split(holdingOut: 0.25, seed: 2)
-        let history = try model.fit(DataLoader(train, batchSize: 8, shuffle: true), validation: DataLoader(validation, batchSize: 16),
-                                    epochs: 2, verbose: false)
+        let history = try model.fit(
+            DataLoader(train, batchSize: 8, shuffle: true), validation: DataLoader(validation, batchSize: 16),
+            epochs: 2, verbose: false)
         #expect(history["val_loss"].count == 2)
         #expect(try model.evaluate(DataLoader(validation, batchSize: 7))["loss"]! > 0)
     }

@@ -13,7 +13,9 @@ struct IDXFileTests {
 
     static func idx(shape: [Int], body: [UInt8], type: UInt8 = 0x08) -> Data {
         var bytes: [UInt8] = [0, 0, type, UInt8(shape.count)]
-        for extent in shape { bytes += [UInt8(extent >> 24 & 0xff), UInt8(extent >> 16 & 0xff), UInt8(extent >> 8 & 0xff), UInt8(extent & 0xff)] }
+        for extent in shape {
+            bytes += [UInt8(extent >> 24 & 0xff), UInt8(extent >> 16 & 0xff), UInt8(extent >> 8 & 0xff), UInt8(extent & 0xff)]
+        }
         return Data(bytes + body)
     }
 
@@ -83,11 +85,13 @@ struct IDXFileTests {
     @Test func datasetRejectsMismatchedCountsAndBadLabels() throws {
         _ = write("train-images-idx3-ubyte", Self.idx(shape: [3, 2, 2], body: Array(repeating: 255, count: 12)))
         _ = write("train-labels-idx1-ubyte", Self.idx(shape: [2], body: [1, 2]))
-        #expect { try FashionMNIST.loadSplit(directory: directory, images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte") }
-            throws: { "\($0)".contains("3 images but 2 labels") }
+        #expect {
+            try FashionMNIST.loadSplit(directory: directory, images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte")
+        } throws: { "\($0)".contains("3 images but 2 labels") }
         _ = write("train-labels-idx1-ubyte", Self.idx(shape: [3], body: [1, 2, 10]))
-        #expect { try FashionMNIST.loadSplit(directory: directory, images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte") }
-            throws: { "\($0)".contains("label 2") && "\($0)".contains("10") }
+        #expect {
+            try FashionMNIST.loadSplit(directory: directory, images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte")
+        } throws: { "\($0)".contains("label 2") && "\($0)".contains("10") }
         _ = write("train-labels-idx1-ubyte", Self.idx(shape: [3], body: [1, 2, 9]))
         let split = try FashionMNIST.loadSplit(directory: directory, images: "train-images-idx3-ubyte", labels: "train-labels-idx1-ubyte")
         #expect(split.inputs.shape == [3, 2, 2, 1] && split.inputs.scalars.allSatisfy { $0 == 1 })

@@ -11,7 +11,8 @@ struct ImageFolderTests {
             try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
             for sample in 0..<3 {
                 let value = UInt8(index * 100 + sample * 10)
-                try PNGImage(width: 4, height: 3, channels: 3, pixels: [UInt8](repeating: value, count: 36)).write(to: "\(root)/\(name)/\(sample).png")
+                try PNGImage(width: 4, height: 3, channels: 3, pixels: [UInt8](repeating: value, count: 36)).write(
+                    to: "\(root)/\(name)/\(sample).png")
             }
         }
     }

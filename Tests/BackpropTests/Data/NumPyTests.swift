@@ -49,12 +49,19 @@ struct NumPyTests {
     }
 
     @Test func numPyReadsWhatBackpropWrites() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3") else { return }
+        guard
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+                || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+        else { return }
         let archive = NSTemporaryDirectory() + "backprop-\(UUID().uuidString).npz"
         try NumPyArchive.write(["a": NumPyArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])], to: archive)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import numpy as np, sys; a = np.load(sys.argv[1])['a']; assert a.shape == (2, 3) and a.dtype == np.float32 and a[1, 2] == 6, a", archive]
+        process.arguments = [
+            "python3", "-c",
+            "import numpy as np, sys; a = np.load(sys.argv[1])['a']; assert a.shape == (2, 3) and a.dtype == np.float32 and a[1, 2] == 6, a",
+            archive,
+        ]
         try process.run()
         process.waitUntilExit()
         // numpy may be missing on a machine; exit status 1 with ModuleNotFoundError is then expected.

@@ -11,7 +11,9 @@ struct ReaderFuzzTests {
             var bytes = valid
             switch trial % 4 {
             case 0:
-                for _ in 0...(generator.next() % 3) { bytes[Int(generator.next() % UInt64(bytes.count))] ^= UInt8(1 << (generator.next() % 8)) }
+                for _ in 0...(generator.next() % 3) {
+                    bytes[Int(generator.next() % UInt64(bytes.count))] ^= UInt8(1 << (generator.next() % 8))
+                }
             case 1:
                 bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count))))
             case 2:
@@ -28,7 +30,8 @@ struct ReaderFuzzTests {
         let npy = [UInt8](NumPyArray(shape: [3, 2], values: [1, 2, 3, 4, 5, 6]).encoded())
         for bytes in Self.mutations(of: npy, count: 2000, seed: 1) { _ = try? NumPyArray(data: Data(bytes), path: "fuzz.npy") }
         let archivePath = NSTemporaryDirectory() + "backprop-fuzz-\(UUID().uuidString).npz"
-        try NumPyArchive.write(["x": NumPyArray(shape: [2, 2], values: [1, 2, 3, 4]), "y": NumPyArray(shape: [2], values: [0, 1])], to: archivePath)
+        try NumPyArchive.write(
+            ["x": NumPyArray(shape: [2, 2], values: [1, 2, 3, 4]), "y": NumPyArray(shape: [2], values: [0, 1])], to: archivePath)
         let npz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: archivePath)))
         for bytes in Self.mutations(of: npz, count: 2000, seed: 2) { _ = try? NumPyArchive.read(data: Data(bytes), path: "fuzz.npz") }
         let compressed = NumPyTests.folder + "/images_compressed.npz"

@@ -41,8 +41,8 @@ struct TabularFormatTests {
     @Test func readsCIFARRecordsIntoNHWC() throws {
         var record = [UInt8](repeating: 0, count: 3073 * 2)
         record[0] = 7
-        record[1 + 0] = 255          // red of pixel 0
-        record[1 + 1024 + 1] = 51    // green of pixel 1
+        record[1 + 0] = 255  // red of pixel 0
+        record[1 + 1024 + 1] = 51  // green of pixel 1
         record[3073] = 2
         record[3073 + 1 + 2048 + 1023] = 102  // blue of the last pixel of image 2
         let path = write(String(decoding: [], as: UTF8.self), "batch.bin")
@@ -56,7 +56,7 @@ struct TabularFormatTests {
         FileManager.default.createFile(atPath: path, contents: Data(record))
         #expect { try CIFAR.read(contentsOf: path) } throws: { "\($0)".contains("label of record 0") }
         var hundredRecord = [UInt8](repeating: 0, count: 3074)
-        hundredRecord[0] = 3   // coarse label
+        hundredRecord[0] = 3  // coarse label
         hundredRecord[1] = 42  // fine label
         FileManager.default.createFile(atPath: path, contents: Data(hundredRecord))
         let hundred = try CIFAR.read(contentsOf: path, variant: .cifar100(coarse: false))

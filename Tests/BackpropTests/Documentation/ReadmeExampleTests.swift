@@ -19,9 +19,10 @@ struct ReadmeExampleTests {
         }
         #expect(model.summary().contains("Total params"))
         model.compile(optimizer: AdamW(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
-        let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: 2, validationSplit: 0.1, seed: 42,
-                                callbacks: [ReduceLROnPlateau(patience: 2, verbose: false), EarlyStopping(patience: 3, restoreBestWeights: true)],
-                                verbose: false)
+        let history = model.fit(
+            train.inputs, train.labels, batchSize: 64, epochs: 2, validationSplit: 0.1, seed: 42,
+            callbacks: [ReduceLROnPlateau(patience: 2, verbose: false), EarlyStopping(patience: 3, restoreBestWeights: true)],
+            verbose: false)
         #expect(history.epochs.count == 2)
         #expect(model.evaluate(test.inputs, test.labels)["accuracy"]! > 0.5)
 

@@ -50,11 +50,12 @@ struct LayerTests {
         var generator = RandomGenerator(seed: 5)
         let values = initializer.makeTensor([400, 200], generator: &generator).scalars
         let variance = values.map { Double($0 * $0) }.reduce(0, +) / Double(values.count)
-        let expected: Double = switch initializer {
-        case .glorotUniform, .glorotNormal: 2.0 / 600
-        case .xavier: 1.0 / 400
-        default: 2.0 / 400
-        }
+        let expected: Double =
+            switch initializer {
+            case .glorotUniform, .glorotNormal: 2.0 / 600
+            case .xavier: 1.0 / 400
+            default: 2.0 / 400
+            }
         #expect(abs(variance / expected - 1) < 0.05)
     }
 

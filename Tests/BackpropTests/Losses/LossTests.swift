@@ -31,7 +31,8 @@ struct LossTests {
     }
 
     @Test func regressionLossesByHand() {
-        let p = Tensor([1, 2, 4]), t = Tensor([0, 2, 1])
+        let p = Tensor([1, 2, 4])
+        let t = Tensor([0, 2, 1])
         #expect(abs(MeanSquaredError()(p, t).item - 10.0 / 3) < 1e-6)
         #expect(abs(MeanAbsoluteError()(p, t).item - 4.0 / 3) < 1e-6)
     }

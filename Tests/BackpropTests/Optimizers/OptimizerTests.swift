@@ -9,7 +9,8 @@ struct OptimizerTests {
 
     func run(_ optimizer: Optimizer) -> [[Float]] {
         let theta = Parameter(Tensor(fixtures.floats("opt_theta0")))
-        let c = Tensor(fixtures.floats("opt_c")), d = Tensor(fixtures.floats("opt_d"))
+        let c = Tensor(fixtures.floats("opt_c"))
+        let d = Tensor(fixtures.floats("opt_d"))
         optimizer.bind([theta])
         var trajectory: [[Float]] = []
         for _ in 0..<3 {
@@ -27,7 +28,7 @@ struct OptimizerTests {
         }
     }
 
-    @Test func plainSGD() { expectClose(run(SGD(learningRate: 0.1)), fixtures.rows("sgd") , "sgd") }
+    @Test func plainSGD() { expectClose(run(SGD(learningRate: 0.1)), fixtures.rows("sgd"), "sgd") }
     @Test func momentum() { expectClose(run(SGD(learningRate: 0.1, momentum: 0.9)), fixtures.rows("momentum"), "momentum") }
     @Test func nesterov() { expectClose(run(SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)), fixtures.rows("nesterov"), "nesterov") }
     @Test func adamWithBiasCorrection() { expectClose(run(Adam(learningRate: 0.05)), fixtures.rows("adam"), "adam") }
@@ -40,7 +41,8 @@ struct OptimizerTests {
     @Test func rmsProp() { expectClose(run(RMSProp(learningRate: 0.01)), fixtures.rows("rmsprop"), "rmsprop") }
 
     @Test func rmsPropCenteredWithMomentum() {
-        expectClose(run(RMSProp(learningRate: 0.01, momentum: 0.8, centered: true)), fixtures.rows("rmsprop_momentum_centered"), "rmsprop centered")
+        expectClose(
+            run(RMSProp(learningRate: 0.01, momentum: 0.8, centered: true)), fixtures.rows("rmsprop_momentum_centered"), "rmsprop centered")
     }
 
     @Test func amsGrad() {
@@ -72,13 +74,15 @@ struct OptimizerTests {
     }
 
     @Test func parameterGroupsGetTheirOwnLearningRateAndDecay() {
-        let a = Parameter(Tensor([1, 1])), b = Parameter(Tensor([1, 1]))
+        let a = Parameter(Tensor([1, 1]))
+        let b = Parameter(Tensor([1, 1]))
         let sgd = SGD(learningRate: 0.1, weightDecay: 0.5)
         sgd.bind([a, b])
         sgd.setOptions(for: [b], learningRateScale: 2, weightDecay: 0)
         (a.value + b.value).sum().backward()
         sgd.step()
-        let expectedA: Float = 1 - 0.1 * (1 + 0.5), expectedB: Float = 1 - 0.2
+        let expectedA: Float = 1 - 0.1 * (1 + 0.5)
+        let expectedB: Float = 1 - 0.2
         #expect(a.value.scalars == [expectedA, expectedA])
         #expect(b.value.scalars == [expectedB, expectedB])
     }
@@ -105,7 +109,8 @@ struct OptimizerTests {
 
 struct ReviewRegressionTests {
     @Test func freezingAfterCompileStopsUpdatesAndUnfreezingResumesThem() {
-        let frozen = Parameter(Tensor([1, 1])), trained = Parameter(Tensor([1, 1]))
+        let frozen = Parameter(Tensor([1, 1]))
+        let trained = Parameter(Tensor([1, 1]))
         let sgd = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.5)
         sgd.bind([frozen, trained])
         frozen.isTrainable = false
@@ -151,7 +156,7 @@ struct ReviewRegressionTests {
         #expect(try stream.next() != nil)
         #expect(try stream.next() != nil)
         #expect(throws: BackpropError.self) { try stream.next() }
-        #expect(try stream.next() == nil)   // no hang after the error
+        #expect(try stream.next() == nil)  // no hang after the error
         let cancelled = DataLoader(Failing(), batchSize: 1, prefetch: true).batches(epoch: 1)
         _ = try cancelled.next()
         cancelled.cancel()

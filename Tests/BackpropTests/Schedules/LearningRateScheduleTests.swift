@@ -35,9 +35,9 @@ struct LearningRateScheduleTests {
         #expect(close(plain.value(at: 10), 0.1))
         #expect(close(plain.value(at: 30), 0.1))
         let restarts = LearningRateSchedule.cosine(initial: 1, period: 10, restarts: true, periodMultiplier: 2)
-        #expect(close(restarts.value(at: 10), 1))      // second cycle starts, length 20
-        #expect(close(restarts.value(at: 20), 0.5))    // half-way through it
-        #expect(close(restarts.value(at: 30), 1))      // third cycle starts
+        #expect(close(restarts.value(at: 10), 1))  // second cycle starts, length 20
+        #expect(close(restarts.value(at: 20), 0.5))  // half-way through it
+        #expect(close(restarts.value(at: 30), 1))  // third cycle starts
     }
 
     @Test func warmupRampsThenFollowsTheSchedule() {

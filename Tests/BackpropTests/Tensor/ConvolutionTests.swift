@@ -35,7 +35,8 @@ struct ConvolutionTests {
         let w = Tensor.randomNormal([3, 3, 2, 4], generator: &generator)
         // Shift the image right by 2 columns (zeros enter on the left).
         let shifted = Tensor.concatenate([Tensor.zeros([1, 12, 2, 2]), image.slice([0..<1, 0..<12, 0..<10])], alongAxis: 2)
-        let out = image.conv2D(w), outShifted = shifted.conv2D(w)
+        let out = image.conv2D(w)
+        let outShifted = shifted.conv2D(w)
         // Away from the border the output shifts by the same 2 columns.
         let expected = out.slice([0..<1, 0..<10, 0..<6]).scalars
         let actual = outShifted.slice([0..<1, 0..<10, 2..<8]).scalars
@@ -65,7 +66,7 @@ struct ConvolutionTests {
 
     @Test func outputSizesFollowTheRule() {
         let x = Tensor.zeros([2, 28, 28, 3])
-        #expect(x.conv2D(Tensor.zeros([5, 5, 3, 8])).shape == [2, 24, 24, 8])                            // (28−5)/1+1
+        #expect(x.conv2D(Tensor.zeros([5, 5, 3, 8])).shape == [2, 24, 24, 8])  // (28−5)/1+1
         #expect(x.conv2D(Tensor.zeros([3, 3, 3, 8]), strides: (2, 2), padding: .symmetric(1)).shape == [2, 14, 14, 8])  // (28−3+2)/2+1
         #expect(x.conv2D(Tensor.zeros([3, 3, 3, 8]), strides: (3, 3), padding: .same).shape == [2, 10, 10, 8])
         #expect(x.maxPool2D(size: (3, 3), strides: (2, 2)).shape == [2, 13, 13, 3])
@@ -89,7 +90,8 @@ struct ConvolutionTests {
         }
         // Two classes: a bright left half or a bright right half.
         var generator = RandomGenerator(seed: 9)
-        var pixels: [Float] = [], labels: [Float] = []
+        var pixels: [Float] = []
+        var labels: [Float] = []
         for i in 0..<64 {
             let left = i % 2 == 0
             for _ in 0..<8 {
@@ -102,10 +104,14 @@ struct ConvolutionTests {
             labels.append(left ? 0 : 1)
         }
         model.compile(optimizer: Adam(learningRate: 0.02), loss: .softmaxCrossEntropy, metrics: [.accuracy])
-        let x = Tensor(pixels, shape: [64, 8, 8, 1]), y = Tensor(labels)
+        let x = Tensor(pixels, shape: [64, 8, 8, 1])
+        let y = Tensor(labels)
         model.fit(x, y, batchSize: 16, epochs: 30, verbose: false)
         #expect(model.evaluate(x, y)["accuracy"]! > 0.95)
-        #expect(model.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"])
+        #expect(
+            model.namedParameters.map(\.name) == [
+                "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias",
+            ])
     }
 }
 
@@ -120,8 +126,10 @@ struct FusedConvolutionTests {
         let seed = Tensor.randomNormal([2, 3, 3, 4], generator: &generator)
         func run(_ fused: Bool) -> [[Float]] {
             let (xl, wl, bl) = (x.requiringGradient(), w.requiringGradient(), b.requiringGradient())
-            let y = fused ? xl.conv2DReLU(wl, bias: bl, strides: (2, 2), padding: .same)
-                          : xl.conv2D(wl, bias: bl, strides: (2, 2), padding: .same).relu()
+            let y =
+                fused
+                ? xl.conv2DReLU(wl, bias: bl, strides: (2, 2), padding: .same)
+                : xl.conv2D(wl, bias: bl, strides: (2, 2), padding: .same).relu()
             y.backward(seed: seed)
             return [y.scalars, xl.gradient!.scalars, wl.gradient!.scalars, bl.gradient!.scalars]
         }

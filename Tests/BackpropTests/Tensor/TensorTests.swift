@@ -13,8 +13,10 @@ struct TensorTests {
     }
 
     @Test func seededRandomIsReproducible() {
-        var g1 = RandomGenerator(seed: 9), g2 = RandomGenerator(seed: 9)
-        let a = Tensor.randomNormal([100], generator: &g1), b = Tensor.randomNormal([100], generator: &g2)
+        var g1 = RandomGenerator(seed: 9)
+        var g2 = RandomGenerator(seed: 9)
+        let a = Tensor.randomNormal([100], generator: &g1)
+        let b = Tensor.randomNormal([100], generator: &g2)
         #expect(a.scalars == b.scalars)
         let values = Tensor.randomNormal([20000], mean: 1, standardDeviation: 2, generator: &g1).scalars
         let mean = values.reduce(0, +) / Float(values.count)
@@ -65,7 +67,8 @@ struct TensorTests {
     @Test(arguments: [(1, 1, 1), (3, 5, 4), (17, 33, 9), (128, 784, 64)])
     func matmulMatchesReference(_ size: (Int, Int, Int)) {
         let (m, k, n) = size
-        let a = ReferenceMath.values(m * k, seed: 1), b = ReferenceMath.values(k * n, seed: 2)
+        let a = ReferenceMath.values(m * k, seed: 1)
+        let b = ReferenceMath.values(k * n, seed: 2)
         let c = matmul(Tensor(a, shape: Shape([m, k])), Tensor(b, shape: Shape([k, n])))
         #expect(ReferenceMath.maxRelativeDifference(c.scalars, ReferenceMath.matmul(a, b, m: m, k: k, n: n)) < 1e-4)
     }

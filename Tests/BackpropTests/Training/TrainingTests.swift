@@ -34,7 +34,8 @@ struct TrainingTests {
 
     @Test func overfitsThirtyTwoSamples() throws {
         let train = try Self.data.get().train
-        let x = train.inputs.slice([0..<32]), y = train.labels.slice([0..<32])
+        let x = train.inputs.slice([0..<32])
+        let y = train.labels.slice([0..<32])
         let model = Self.mlp(seed: 0)
         model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
         var epochs = 0
@@ -49,14 +50,17 @@ struct TrainingTests {
 
     @Test func sameSeedGivesIdenticalRunAndAnotherSeedDoesNot() throws {
         let train = try Self.data.get().train
-        let x = train.inputs.slice([0..<3000]), y = train.labels.slice([0..<3000])
+        let x = train.inputs.slice([0..<3000])
+        let y = train.labels.slice([0..<3000])
         func run(_ seed: UInt64) -> [Double] {
             let model = Self.mlp(seed: seed)
             model.compile(optimizer: Adam(), loss: .softmaxCrossEntropy, metrics: [.accuracy])
             let history = model.fit(x, y, batchSize: 128, epochs: 2, validationSplit: 0.2, seed: seed, verbose: false)
             return history["loss"] + history["val_loss"]
         }
-        let first = run(3), second = run(3), other = run(4)
+        let first = run(3)
+        let second = run(3)
+        let other = run(4)
         #expect(first == second)
         #expect(first != other)
         #expect(first.count == 4)
