@@ -53,7 +53,7 @@ struct TrainCommandFormatTests {
             lines.append((0..<3).map { _ in "\(centre + generator.nextNormal() * 0.3)" }.joined(separator: ",") + ",\(kind)")
         }
         let path = NSTemporaryDirectory() + "backprop-\(UUID().uuidString).csv"
-        FileManager.default.createFile(atPath: path, contents: Data(lines.joined(separator: "\n").utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(lines.joined(separator: "\n").utf8))
         try train(["--data", path, "--label-column", "kind", "--hidden", "8"])
     }
 

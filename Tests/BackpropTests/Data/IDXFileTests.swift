@@ -21,7 +21,7 @@ struct IDXFileTests {
 
     func write(_ name: String, _ data: Data) -> String {
         let path = directory + "/" + name
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         return path
     }
 

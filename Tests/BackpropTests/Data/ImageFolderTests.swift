@@ -45,7 +45,7 @@ struct ImageFolderTests {
     }
 
     @Test func corruptOrMissingImagesAreNamed() throws {
-        FileManager.default.createFile(atPath: root + "/cat/broken.png", contents: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: root + "/cat/broken.png", contents: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]))
         let dataset = try ImageFolderDataset(root: root)
         #expect { try dataset.materialized() } throws: { "\($0)".contains("broken.png") }
         #expect(throws: BackpropError.self) { try ImageFolderDataset(root: root + "/nope") }

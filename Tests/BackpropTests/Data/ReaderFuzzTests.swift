@@ -43,7 +43,7 @@ struct ReaderFuzzTests {
         let idx = [0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 2] + (0..<6).map { UInt8($0) }
         for bytes in Self.mutations(of: idx, count: 2000, seed: 4) { _ = try? IDXFile(data: Data(bytes), path: "fuzz") }
         let gz = NSTemporaryDirectory() + "backprop-fuzz-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: gz, contents: Data(idx))
+        _ = FileManager.default.createFile(atPath: gz, contents: Data(idx))
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
         gzip.arguments = ["-f", gz]
@@ -52,7 +52,7 @@ struct ReaderFuzzTests {
         let compressed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: gz + ".gz")))
         for (index, bytes) in Self.mutations(of: compressed, count: 600, seed: 5).enumerated() {
             let path = gz + "-\(index).gz"
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             _ = try? IDXFile(contentsOf: path)
             try? FileManager.default.removeItem(atPath: path)
         }
@@ -62,19 +62,19 @@ struct ReaderFuzzTests {
         let csv = [UInt8]("a,b,label\n1,2,x\n3,\"4\",y\n5,6,x\n".utf8)
         let csvPath = NSTemporaryDirectory() + "backprop-fuzz-\(UUID().uuidString).csv"
         for bytes in Self.mutations(of: csv, count: 1500, seed: 6) {
-            FileManager.default.createFile(atPath: csvPath, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: csvPath, contents: Data(bytes))
             _ = try? CSVTable(contentsOf: csvPath)
         }
         let cifarPath = NSTemporaryDirectory() + "backprop-fuzz-\(UUID().uuidString).bin"
         for bytes in Self.mutations(of: [UInt8](repeating: 3, count: 3073 * 2), count: 300, seed: 7) {
-            FileManager.default.createFile(atPath: cifarPath, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: cifarPath, contents: Data(bytes))
             _ = try? CIFAR.read(contentsOf: cifarPath)
         }
         let pngPath = NSTemporaryDirectory() + "backprop-fuzz-\(UUID().uuidString).png"
         try PNGImage(width: 5, height: 4, channels: 3, pixels: (0..<60).map { UInt8($0 * 4) }).write(to: pngPath)
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: pngPath)))
         for bytes in Self.mutations(of: png, count: 1500, seed: 8) {
-            FileManager.default.createFile(atPath: pngPath, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: pngPath, contents: Data(bytes))
             _ = try? PNGImage(contentsOf: pngPath)
         }
     }

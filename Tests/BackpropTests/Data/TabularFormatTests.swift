@@ -5,7 +5,7 @@ import Testing
 struct TabularFormatTests {
     func write(_ text: String, _ name: String = "data.csv") -> String {
         let path = NSTemporaryDirectory() + "backprop-\(UUID().uuidString)-" + name
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 
@@ -46,19 +46,19 @@ struct TabularFormatTests {
         record[3073] = 2
         record[3073 + 1 + 2048 + 1023] = 102  // blue of the last pixel of image 2
         let path = write(String(decoding: [], as: UTF8.self), "batch.bin")
-        FileManager.default.createFile(atPath: path, contents: Data(record))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(record))
         let data = try CIFAR.read(contentsOf: path)
         #expect(data.inputs.shape == [2, 32, 32, 3] && data.labels.scalars == [7, 2])
         #expect(data.inputs[0, 0, 0, 0] == 1 && data.inputs[0, 0, 1, 1] == 0.2 && data.inputs[1, 31, 31, 2] == 0.4)
-        FileManager.default.createFile(atPath: path, contents: Data(record.prefix(5000)))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(record.prefix(5000)))
         #expect { try CIFAR.read(contentsOf: path) } throws: { "\($0)".contains("multiple of 3073") }
         record[0] = 10
-        FileManager.default.createFile(atPath: path, contents: Data(record))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(record))
         #expect { try CIFAR.read(contentsOf: path) } throws: { "\($0)".contains("label of record 0") }
         var hundredRecord = [UInt8](repeating: 0, count: 3074)
         hundredRecord[0] = 3  // coarse label
         hundredRecord[1] = 42  // fine label
-        FileManager.default.createFile(atPath: path, contents: Data(hundredRecord))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(hundredRecord))
         let hundred = try CIFAR.read(contentsOf: path, variant: .cifar100(coarse: false))
         #expect(hundred.labels.scalars == [42])
     }
