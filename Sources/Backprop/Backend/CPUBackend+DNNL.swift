@@ -125,26 +125,36 @@ final class DNNLCache: Sendable {
     static let shared = DNNLCache()
     private let convolutions = Mutex<[ConvolutionGeometry: DNNLObject]>([:])
     private let poolings = Mutex<[PoolingGeometry: DNNLObject]>([:])
-
     private let batchNormalizations = Mutex<[BatchNormGeometry: DNNLObject]>([:])
-
-    func batchNormalization(_ g: BatchNormGeometry) -> DNNLObject {
-        if let cached = batchNormalizations.withLock({ $0[g] }) { return cached }
-        var error = [CChar](repeating: 0, count: 256)
-        guard let handle = bp_bnorm_create(Int64(g.rows), Int64(g.channels), g.epsilon, 1, &error, error.count) else {
-            preconditionFailure(
-                "batchNorm: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
-        }
-        let object = DNNLObject(handle) { bp_bnorm_destroy($0) }
-        batchNormalizations.withLock { $0[g] = object }
-        return object
-    }
 
     var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Array($0.keys) } }
     var poolingGeometries: [PoolingGeometry] { poolings.withLock { Array($0.keys) } }
 
+    /// The cached object for `key`, or a new one from `create` (which fills a C error buffer and
+    /// returns nil when oneDNN rejects the shape; that traps naming the operation and the shape).
+    private static func object<Key: Hashable & Sendable>(
+        in cache: borrowing Mutex<[Key: DNNLObject]>, for key: Key, operation: String,
+        create: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, destroy: @escaping (OpaquePointer) -> Void
+    ) -> DNNLObject {
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        var error = [CChar](repeating: 0, count: 256)
+        guard let handle = error.withUnsafeMutableBufferPointer({ create($0.baseAddress!, $0.count) }) else {
+            preconditionFailure("\(operation): \(String(cMessage: error)) for \(key)")
+        }
+        let object = DNNLObject(handle, destroy: destroy)
+        cache.withLock { $0[key] = object }
+        return object
+    }
+
+    func batchNormalization(_ g: BatchNormGeometry) -> DNNLObject {
+        Self.object(
+            in: batchNormalizations, for: g, operation: "batchNorm",
+            create: {
+                bp_bnorm_create(Int64(g.rows), Int64(g.channels), g.epsilon, 1, $0, $1)
+            }, destroy: { bp_bnorm_destroy($0) })
+    }
+
     func convolution(_ g: ConvolutionGeometry) -> DNNLObject {
-        if let cached = convolutions.withLock({ $0[g] }) { return cached }
         var geometry = bp_conv_geometry(
             batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
             input_channels: Int64(g.inputChannels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
@@ -153,32 +163,28 @@ final class DNNLCache: Sendable {
             dilation_width: Int64(g.dilationWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
             pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0,
             fused_relu: g.fusedReLU ? 1 : 0)
-        var error = [CChar](repeating: 0, count: 256)
-        guard let handle = bp_conv_create(&geometry, &error, error.count) else {
-            preconditionFailure(
-                "conv2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
-        }
-        let object = DNNLObject(handle) { bp_conv_destroy($0) }
-        convolutions.withLock { $0[g] = object }
-        return object
+        return Self.object(
+            in: convolutions, for: g, operation: "conv2D", create: { bp_conv_create(&geometry, $0, $1) },
+            destroy: { bp_conv_destroy($0) })
     }
 
     func pooling(_ g: PoolingGeometry) -> DNNLObject {
-        if let cached = poolings.withLock({ $0[g] }) { return cached }
         var geometry = bp_pool_geometry(
             batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
             channels: Int64(g.channels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
             kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_height: Int64(g.strideHeight),
             stride_width: Int64(g.strideWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
             pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0)
-        var error = [CChar](repeating: 0, count: 256)
-        guard let handle = bp_pool_create(&geometry, &error, error.count) else {
-            preconditionFailure(
-                "pool2D: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) for \(g)")
-        }
-        let object = DNNLObject(handle) { bp_pool_destroy($0) }
-        poolings.withLock { $0[g] = object }
-        return object
+        return Self.object(
+            in: poolings, for: g, operation: "pool2D", create: { bp_pool_create(&geometry, $0, $1) },
+            destroy: { bp_pool_destroy($0) })
+    }
+}
+
+extension String {
+    /// The text of a NUL-terminated C error buffer.
+    init(cMessage buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -33,7 +33,7 @@ public struct PNGImage: Sendable, Equatable {
         guard bp_png_read(path, Int32(channels ?? 0), PNGImage.maximumPixels, &buffer, &width, &height, &actual, &error, error.count) == 0,
             let buffer
         else {
-            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = String(cMessage: error)
             if !FileManager.default.fileExists(atPath: path) { throw BackpropError.fileNotFound(path: path) }
             throw BackpropError.malformed(path: path, field: "PNG data", expected: "a readable PNG image", found: message)
         }
@@ -47,7 +47,7 @@ public struct PNGImage: Sendable, Equatable {
     public func write(to path: String) throws {
         var error = [CChar](repeating: 0, count: 256)
         guard bp_png_write(path, pixels, Int32(width), Int32(height), Int32(channels), &error, error.count) == 0 else {
-            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = String(cMessage: error)
             throw BackpropError.malformed(path: path, field: "PNG output", expected: "a writable file", found: message)
         }
     }
