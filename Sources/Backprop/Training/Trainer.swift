@@ -16,7 +16,7 @@ struct Trainer {
             dropsRemainder: data.dropRemainder)
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
-        let hasPenalty = model.network.regularizationPenalty() != nil
+        let hasPenalty = model.network.parameters.contains { $0.regularizer != nil }
         for callback in callbacks { callback.trainingWillBegin(state) }
         for epoch in 1...max(epochs, 1) where epochs > 0 && !state.shouldStop {
             state.epoch = epoch
