@@ -31,7 +31,7 @@ BP_VECTOR static void unary_range(const unary_job *job, int64_t begin, int64_t e
         for (int64_t i = 0; i < n; i++) { float v = x[i]; y[i] = v > 0.0f ? v : a * v; }
         break;
     case BP_UNARY_ELU:
-        for (int64_t i = 0; i < n; i++) { float v = x[i]; float e = a * (bp_expf(v) - 1.0f); y[i] = v > 0.0f ? v : e; }
+        for (int64_t i = 0; i < n; i++) { float v = x[i]; float e = a * bp_expm1f(v); y[i] = v > 0.0f ? v : e; }
         break;
     case BP_UNARY_CLAMP:
         for (int64_t i = 0; i < n; i++) y[i] = __builtin_fminf(__builtin_fmaxf(x[i], a), b);

@@ -105,10 +105,16 @@ extension CPUBackend {
     }
 }
 
-/// Owns one oneDNN object (a convolution or a pooling of one shape).
+/// Owns one oneDNN object (a convolution, pooling or batch normalization of one shape).
+///
+/// The C object is not thread-safe (each call rebinds its memory handles and reuses its reorder
+/// buffers), while the cache hands one object per shape to every thread: `withHandle` therefore
+/// holds the object's lock for the call. Two threads training the same shapes take turns on each
+/// primitive call (oneDNN runs that call on all cores anyway); different shapes never wait.
 final class DNNLObject: @unchecked Sendable {
     private let handle: OpaquePointer
     private let destroy: (OpaquePointer) -> Void
+    private let lock = NSLock()
 
     init(_ handle: OpaquePointer, destroy: @escaping (OpaquePointer) -> Void) {
         self.handle = handle
@@ -117,7 +123,11 @@ final class DNNLObject: @unchecked Sendable {
 
     deinit { destroy(handle) }
 
-    func withHandle<R>(_ body: (OpaquePointer) -> R) -> R { body(handle) }
+    func withHandle<R>(_ body: (OpaquePointer) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(handle)
+    }
 }
 
 /// The process-wide cache of oneDNN primitives by shape.
@@ -136,14 +146,17 @@ final class DNNLCache: Sendable {
         in cache: borrowing Mutex<[Key: DNNLObject]>, for key: Key, operation: String,
         create: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, destroy: @escaping (OpaquePointer) -> Void
     ) -> DNNLObject {
-        if let cached = cache.withLock({ $0[key] }) { return cached }
-        var error = [CChar](repeating: 0, count: 256)
-        guard let handle = error.withUnsafeMutableBufferPointer({ create($0.baseAddress!, $0.count) }) else {
-            preconditionFailure("\(operation): \(String(cMessage: error)) for \(key)")
+        // Looked up and created under the cache's lock, so two threads never build the same primitive.
+        cache.withLock { objects in
+            if let cached = objects[key] { return cached }
+            var error = [CChar](repeating: 0, count: 256)
+            guard let handle = error.withUnsafeMutableBufferPointer({ create($0.baseAddress!, $0.count) }) else {
+                preconditionFailure("\(operation): \(String(cMessage: error)) for \(key)")
+            }
+            let object = DNNLObject(handle, destroy: destroy)
+            objects[key] = object
+            return object
         }
-        let object = DNNLObject(handle, destroy: destroy)
-        cache.withLock { $0[key] = object }
-        return object
     }
 
     func batchNormalization(_ g: BatchNormGeometry) -> DNNLObject {

@@ -44,6 +44,12 @@ public final class TrainingState {
     public internal(set) var epoch = 0
     /// Optimizer steps taken since training began.
     public internal(set) var globalStep = 0
+    /// Training samples processed since training began (batch-size schedules make this differ
+    /// from `globalStep × batchSize`).
+    public internal(set) var samplesSeen = 0
+    /// Where callbacks send messages for the user (a reduced learning rate, a stop): standard
+    /// output when `fit` is verbose, nowhere when it is not.
+    public var log: (String) -> Void = { print($0) }
     /// The batch of the step that just ran (inputs, targets), for diagnostics.
     public internal(set) var lastBatch: (inputs: Tensor, targets: Tensor)?
     /// Set to true to end training after the current step.

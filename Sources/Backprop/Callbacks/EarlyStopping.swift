@@ -31,7 +31,7 @@ public final class EarlyStopping: Callback {
             return
         }
         wait += 1
-        guard wait > patience else { return }
+        guard wait >= patience else { return }  // Keras: stop once `patience` epochs in a row did not improve
         stoppedEpoch = record.epoch
         var reason =
             "Early stopping after epoch \(record.epoch): \(monitor.name) has not improved for \(wait) epochs (best \(monitor.best.map(formatMetric) ?? "-") at epoch \(bestEpoch ?? 0))"

@@ -7,7 +7,7 @@ public final class ReduceLROnPlateau: Callback {
     public let patience: Int
     public let cooldown: Int
     public let minLearningRate: Float
-    /// Print a line when the rate is reduced (as Keras's `verbose=1`).
+    /// Report a line through `TrainingState.log` when the rate is reduced (as Keras's `verbose=1`).
     public let verbose: Bool
     private var wait = 0
     private var cooldownLeft = 0
@@ -44,7 +44,7 @@ public final class ReduceLROnPlateau: Callback {
                     state.optimizer.learningRate = max(old * factor, minLearningRate)
                     reductions.append(record.epoch)
                     if verbose {
-                        print(
+                        state.log(
                             "Epoch \(record.epoch): ReduceLROnPlateau reducing learning rate to \(state.optimizer.learningRate) (\(monitor.name) has not improved for \(patience) epochs)"
                         )
                     }

@@ -56,6 +56,27 @@ public struct MeanAbsoluteError: Loss {
     }
 }
 
+/// Huber loss (smooth L1, Huber 1964): ½d² where |d| ≤ δ and δ(|d| − ½δ) beyond, averaged over
+/// every element; quadratic near the target, linear for outliers. PyTorch's `HuberLoss(delta:)`.
+public struct HuberLoss: Loss {
+    /// Where the loss turns from quadratic to linear.
+    public let delta: Float
+
+    public init(delta: Float = 1) {
+        precondition(delta > 0 && delta.isFinite, "HuberLoss: delta must be a positive number, got \(delta)")
+        self.delta = delta
+    }
+
+    public var name: String { "loss" }
+
+    public func callAsFunction(_ predictions: Tensor, _ targets: Tensor) -> Tensor {
+        // With a = |d| and q = min(a, δ): ½q² + δ(a − q) is both branches at once, differentiable.
+        let distance = (predictions - targets.reshaped(predictions.shape)).abs()
+        let quadratic = distance.clamped(to: 0...delta)
+        return (quadratic.squared() * 0.5 + (distance - quadratic) * delta).mean()
+    }
+}
+
 extension Loss where Self == SoftmaxCrossEntropy {
     /// Softmax cross-entropy from logits (integer labels or probability rows).
     public static var softmaxCrossEntropy: SoftmaxCrossEntropy { SoftmaxCrossEntropy() }
@@ -74,4 +95,9 @@ extension Loss where Self == MeanSquaredError {
 extension Loss where Self == MeanAbsoluteError {
     /// Mean absolute error.
     public static var meanAbsoluteError: MeanAbsoluteError { MeanAbsoluteError() }
+}
+
+extension Loss where Self == HuberLoss {
+    /// Huber loss with threshold `delta`.
+    public static func huber(delta: Float = 1) -> HuberLoss { HuberLoss(delta: delta) }
 }

@@ -66,7 +66,7 @@ public final class Model {
     ///   - shuffle: draw a new sample order every epoch.
     ///   - seed: fixes the shuffling order.
     ///   - callbacks: hooks run during training, after the built-in progress display.
-    ///   - verbose: show the Keras-style progress line.
+    ///   - verbose: show the Keras-style progress line and the callbacks' messages.
     /// - Returns: per-epoch training and validation figures.
     @discardableResult
     public func fit(
@@ -113,7 +113,9 @@ public final class Model {
             data.dataset.inputShape == inputShape,
             "fit: samples of shape \(data.dataset.inputShape) do not match the model's input shape \(inputShape)")
         let trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
-        return try trainer.fit(data, validation: validation, epochs: epochs, callbacks: (verbose ? [ProgressBar()] : []) + callbacks)
+        return try trainer.fit(
+            data, validation: validation, epochs: epochs, callbacks: (verbose ? [ProgressBar()] : []) + callbacks,
+            log: verbose ? { print($0) } : { _ in })
     }
 
     /// Loss and metrics over the loader's batches, without training.
@@ -143,7 +145,7 @@ public final class Model {
                 network(x.slice([start..<min(start + batchSize, count)]))
             }
         }
-        return outputs.isEmpty ? network(x) : Tensor.concatenate(outputs)
+        return outputs.isEmpty ? withoutGradient { network(x) } : Tensor.concatenate(outputs)
     }
 
     private func checkInput(_ x: Tensor, _ operation: String) {

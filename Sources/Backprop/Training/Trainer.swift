@@ -9,11 +9,12 @@ struct Trainer {
     let metrics: [any Metric]
 
     func fit(
-        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback]
+        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback], log: @escaping (String) -> Void
     ) throws -> History {
         let state = TrainingState(
             model: model, optimizer: optimizer, epochs: epochs, sampleCount: data.dataset.count, batchSize: data.batchSize,
             dropsRemainder: data.dropRemainder)
+        state.log = log
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
         let hasPenalty = model.network.parameters.contains { $0.regularizer != nil }
@@ -35,6 +36,7 @@ struct Trainer {
                 let (dataLoss, penalty, predictions) = trainStep(x, y)
                 state.globalStep += 1
                 let size = x.shape[0]
+                state.samplesSeen += size
                 seen += size
                 let weight = Double(size)
                 totals[0] += Double(dataLoss + penalty) * weight

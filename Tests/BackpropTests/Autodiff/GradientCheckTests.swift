@@ -80,6 +80,9 @@ struct GradientCheckTests {
         Case("binary cross-entropy", [[6]]) { BinaryCrossEntropy()($0[0], Tensor([0, 1, 1, 0, 1, 0])) },
         Case("mean squared error", [[2, 3]]) { MeanSquaredError()($0[0], Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])) },
         Case("mean absolute error", [[5]]) { MeanAbsoluteError()($0[0], Tensor([3, 3, 3, 3, 3])) },
+        // Targets 3 and −3 put every |d| (inputs lie in about ±1.5) on the linear side, targets 0.1
+        // on the quadratic side: both branches, away from the kink at |d| = δ.
+        Case("huber (both branches)", [[6]]) { HuberLoss(delta: 0.5)($0[0] * 0.1, Tensor([3, -3, 0.1, 0.1, 3, 0.1])) },
         Case("conv2D (valid, bias)", [[2, 5, 6, 3], [3, 2, 3, 4], [4]]) { $0[0].conv2D($0[1], bias: $0[2]) },
         Case("conv2D (same, stride 2)", [[1, 7, 6, 2], [3, 3, 2, 3]]) { $0[0].conv2D($0[1], strides: (2, 2), padding: .same) },
         Case("conv2D (explicit padding, dilation 2)", [[2, 6, 7, 2], [2, 3, 2, 2]]) {

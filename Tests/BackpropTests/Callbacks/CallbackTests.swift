@@ -67,10 +67,29 @@ struct CallbackTests {
             callback.epochDidEnd(Self.record(epoch + 1, valLoss: loss), state)
             if state.shouldStop { break }
         }
+        // Keras's rule: stop once `patience` epochs in a row have not improved, so with patience 1
+        // the first epoch after the best (epoch 3) stops training.
         #expect(state.shouldStop)
-        #expect(callback.stoppedEpoch == 4 && callback.bestEpoch == 2)
+        #expect(callback.stoppedEpoch == 3 && callback.bestEpoch == 2)
         #expect(weight.value.scalars == bestWeights)
         #expect(state.stopReason?.contains("val_loss") == true)
+    }
+
+    /// Keras (`keras.callbacks.EarlyStopping`): `wait += 1; if wait >= patience: stop`. Worked by
+    /// hand for patience 2 on val_loss 1.0, 0.8, 0.9, 0.85, 0.7: epochs 3 and 4 do not improve on
+    /// 0.8, so training stops after epoch 4 and never sees epoch 5.
+    @Test func earlyStoppingFollowsKerasPatience() {
+        let (model, _, _) = Self.tinyProblem()
+        let optimizer = SGD(learningRate: 1)
+        model.compile(optimizer: optimizer, loss: .softmaxCrossEntropy)
+        for (patience, expected) in [(0, 3), (2, 4), (3, nil)] as [(Int, Int?)] {
+            let state = TrainingState(model: model, optimizer: optimizer, epochs: 10, sampleCount: 1, batchSize: 1)
+            let callback = EarlyStopping(monitor: "val_loss", patience: patience)
+            for (epoch, loss) in [1.0, 0.8, 0.9, 0.85, 0.7].enumerated() where !state.shouldStop {
+                callback.epochDidEnd(Self.record(epoch + 1, valLoss: loss), state)
+            }
+            #expect(callback.stoppedEpoch == expected, "patience \(patience)")
+        }
     }
 
     @Test func learningRateSchedulerDrivesTheOptimizerDuringFit() {

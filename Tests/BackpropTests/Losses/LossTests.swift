@@ -35,6 +35,9 @@ struct LossTests {
         let t = Tensor([0, 2, 1])
         #expect(abs(MeanSquaredError()(p, t).item - 10.0 / 3) < 1e-6)
         #expect(abs(MeanAbsoluteError()(p, t).item - 4.0 / 3) < 1e-6)
+        // Huber, d = [1, 0, 3]: δ = 1 → [½, 0, 1·(3 − ½)] = 3/3; δ = 2 → [½, 0, 2·(3 − 1)] = 4.5/3.
+        #expect(abs(HuberLoss(delta: 1)(p, t).item - 1.0) < 1e-6)
+        #expect(abs(HuberLoss(delta: 2)(p, t).item - 1.5) < 1e-6)
     }
 
     @Test func untrainedTenClassLossIsLogTen() {

@@ -1,5 +1,6 @@
 import Backprop
 import BackpropTestSupport
+import Foundation
 import Testing
 
 struct ActivationTests {
@@ -20,6 +21,17 @@ struct ActivationTests {
             #expect(ReferenceMath.maxRelativeDifference(value.scalars, fixtures.floats(name)) < 3e-6, "\(name)")
         }
         #expect(x.relu().scalars == [0, 0, 0, 0.3, 0.9, 2.5])
+    }
+
+    /// ELU is α(eˣ − 1) for x < 0; computed as exp(x) − 1 in Float32 it keeps only ~|x|/ε correct
+    /// digits near 0 (x = −1e-6 would come out 20 % off). Against Foundation's Double expm1.
+    @Test func eluKeepsRelativePrecisionNearZero() {
+        let inputs: [Float] = [-1e-7, -3e-6, -1e-4, -0.01, -0.2, -0.34, -0.36, -1, -5, -20]
+        let outputs = Tensor(inputs).elu(alpha: 1.5).scalars
+        for (x, y) in zip(inputs, outputs) {
+            let expected = 1.5 * Foundation.expm1(Double(x))
+            #expect(abs(Double(y) - expected) <= 4e-7 * abs(expected), "elu(\(x)) = \(y), expected \(expected)")
+        }
     }
 
     @Test func logSoftmaxMatchesNumPyAndIsFiniteForHugeLogits() {
