@@ -74,3 +74,54 @@ static _Thread_local int thread_mode;
 
 int bp_thread_mode(void) { return thread_mode; }
 void bp_set_thread_mode(int mode) { thread_mode = mode; }
+
+typedef void (*omp_set_fn)(int);
+
+int bp_set_thread_count(int count) {
+    resolve_runtime();
+    omp_set_fn set = (omp_set_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (!set || count < 1) return 0;
+    set(count);
+    return 1;
+}
+
+// MARK: Interruption (SIGINT, SIGTERM, SIGQUIT)
+//
+// The first signal only sets a flag that the training loop reads after each step, so a run ends
+// between steps with its state consistent; a second signal, or any signal while no training runs,
+// ends the process at once. Only async-signal-safe calls (write, _exit) happen in the handler.
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t training_active;
+
+static void write_text(const char *text) {
+    ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+    (void)ignored;
+}
+
+static void on_stop_signal(int number) {
+    if (!training_active || stop_signal) {
+        write_text(stop_signal ? "\nInterrupted again: exiting now.\n" : "\nInterrupted.\n");
+        _exit(128 + number);
+    }
+    stop_signal = number;
+    write_text("\nInterrupt received: stopping after the current step (send it again to quit at once).\n");
+}
+
+void bp_install_stop_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, 0);
+    sigaction(SIGTERM, &action, 0);
+    sigaction(SIGQUIT, &action, 0);
+}
+
+int bp_stop_signal(void) { return stop_signal; }
+void bp_clear_stop_signal(void) { stop_signal = 0; }
+void bp_set_training_active(int active) { training_active = active; }

@@ -17,9 +17,18 @@ struct Trainer {
         state.log = log
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
-        let hasPenalty = model.network.parameters.contains { $0.regularizer != nil }
         for callback in callbacks { callback.trainingWillBegin(state) }
-        for epoch in 1...max(epochs, 1) where epochs > 0 && !state.shouldStop {
+        try Interruption.duringTraining { try runEpochs(data, validation: validation, epochs: epochs, callbacks: callbacks, state: state) }
+        for callback in callbacks { callback.trainingDidEnd(state) }
+        return recorder.history
+    }
+
+    private func runEpochs(
+        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback], state: TrainingState
+    ) throws {
+        let hasPenalty = model.network.parameters.contains { $0.regularizer != nil }
+        for epoch in 1...max(epochs, 1) {
+            guard epochs > 0, !state.shouldStop else { break }
             state.epoch = epoch
             for callback in callbacks { callback.epochWillBegin(epoch, state) }
             let batch = state.batchSize
@@ -44,6 +53,9 @@ struct Trainer {
                 for (i, metric) in metrics.enumerated() { totals[i + 2] += metric.value(predictions: predictions, targets: y) * weight }
                 let logs = makeLogs(totals, samples: seen, penalty: hasPenalty)
                 for callback in callbacks { callback.batchDidEnd(step, logs: logs, state) }
+                if let signal = Interruption.signal, !state.shouldStop {
+                    state.stop("Interrupted by \(Interruption.name(of: signal)) at epoch \(epoch), step \(step)")
+                }
             }
             let seconds = Date().timeIntervalSince(start)
             let validationLogs = try validation.map { try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: $0) }
@@ -52,8 +64,6 @@ struct Trainer {
                 validation: validationLogs, learningRate: optimizer.learningRate, seconds: seconds, batchSize: batch)
             for callback in callbacks { callback.epochDidEnd(record, state) }
         }
-        for callback in callbacks { callback.trainingDidEnd(state) }
-        return recorder.history
     }
 
     /// One optimizer step on a batch; returns the data loss, the penalty and the (detached)

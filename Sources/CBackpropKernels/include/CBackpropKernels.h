@@ -17,6 +17,17 @@ void bp_enable_flush_denormals(void);
 int bp_flush_denormals_enabled(void);
 /// Number of threads parallel kernels use (those of the OpenMP runtime oneDNN uses).
 int bp_thread_count(void);
+/// Sets the OpenMP thread count of the calling thread's parallel regions (kernels and oneDNN);
+/// returns 0 when no OpenMP runtime is loaded.
+int bp_set_thread_count(int count);
+/// Handlers for SIGINT, SIGTERM and SIGQUIT: during training the first signal sets a flag read
+/// between steps (bp_stop_signal); a second one, or one outside training, exits at once.
+void bp_install_stop_handlers(void);
+/// The signal that asked training to stop, or 0.
+int bp_stop_signal(void);
+void bp_clear_stop_signal(void);
+/// Whether a training loop is running (signals then stop it between steps).
+void bp_set_training_active(int active);
 
 /// Per-thread flags of the autodiff tape (thread-local, like PyTorch's grad mode): bit 0 set
 /// means recording is off, bit 1 set means training mode.

@@ -1,0 +1,94 @@
+extension Architecture {
+    /// The named architectures of the CLI's `--model`, shared with the benchmark.
+    public enum Preset: String, Sendable, CaseIterable {
+        /// Flatten, hidden Dense+ReLU layers (`hiddenWidths`), Dense to the outputs.
+        case mlp
+        /// The peers' CNN: Conv 32 3×3 same, ReLU, MaxPool 2; Conv 64 3×3 same, ReLU, MaxPool 2;
+        /// Dense 128 ReLU; Dense to the outputs.
+        case cnn
+        /// LeCun et al. 1998: Conv 6 5×5 same, tanh, AvgPool 2; Conv 16 5×5, tanh, AvgPool 2;
+        /// Dense 120, 84 (tanh), outputs.
+        case lenet5
+        /// VGG-16 (Simonyan & Zisserman 2015): thirteen 3×3 same convolutions in five blocks
+        /// (64, 128, 256, 512, 512 channels), 2×2 max pooling (same padding, so any input size
+        /// works), Dense 4096 twice, outputs.
+        case vgg
+
+        /// Whether the preset takes images [height, width, channels].
+        public var needsImages: Bool { self != .mlp }
+    }
+
+    /// Options every preset understands.
+    public struct PresetOptions: Sendable {
+        /// Hidden layer widths of the MLP.
+        public var hiddenWidths: [Int]
+        /// Multiplies every channel count and hidden width of the convolutional presets.
+        public var width: Double
+        /// Dropout after each hidden dense layer (0: none).
+        public var dropout: Float
+        /// Batch normalization after each convolution and hidden dense layer, before its activation.
+        public var batchNorm: Bool
+        /// Penalty on every weight matrix and kernel.
+        public var regularizer: Regularizer?
+
+        public init(
+            hiddenWidths: [Int] = [512, 256], width: Double = 1, dropout: Float = 0, batchNorm: Bool = false, regularizer: Regularizer? = nil
+        ) {
+            self.hiddenWidths = hiddenWidths
+            self.width = width
+            self.dropout = dropout
+            self.batchNorm = batchNorm
+            self.regularizer = regularizer
+        }
+    }
+
+    /// The preset for samples of `inputShape` with `outputs` logits (or regression outputs).
+    public static func preset(_ preset: Preset, inputShape: Shape, outputs: Int, options: PresetOptions = PresetOptions()) -> Architecture {
+        let scaled = { (n: Int) in max(1, Int((Double(n) * options.width).rounded())) }
+        let regularizer = options.regularizer
+        var layers: [LayerSpec] = []
+        func dense(_ units: Int, _ activation: ActivationFunction) {
+            if options.batchNorm {
+                layers += [.dense(units: units, regularizer: regularizer), .batchNorm(), .activation(activation)]
+            } else {
+                layers.append(.dense(units: units, activation: activation, regularizer: regularizer))
+            }
+            if options.dropout > 0 { layers.append(.dropout(rate: options.dropout)) }
+        }
+        func conv(_ filters: Int, _ kernel: Int, _ padding: Padding, _ activation: ActivationFunction) {
+            if options.batchNorm {
+                layers += [.conv2D(filters: filters, kernelSize: kernel, padding: padding, regularizer: regularizer), .batchNorm(), .activation(activation)]
+            } else {
+                layers.append(.conv2D(filters: filters, kernelSize: kernel, padding: padding, activation: activation, regularizer: regularizer))
+            }
+        }
+        switch preset {
+        case .mlp:
+            layers.append(.flatten)
+            for width in options.hiddenWidths { dense(width, .relu) }
+        case .cnn:
+            conv(scaled(32), 3, .same, .relu)
+            layers.append(.maxPool2D(size: 2))
+            conv(scaled(64), 3, .same, .relu)
+            layers += [.maxPool2D(size: 2), .flatten]
+            dense(scaled(128), .relu)
+        case .lenet5:
+            conv(scaled(6), 5, .same, .tanh)
+            layers.append(.avgPool2D(size: 2))
+            conv(scaled(16), 5, .valid, .tanh)
+            layers += [.avgPool2D(size: 2), .flatten]
+            dense(scaled(120), .tanh)
+            dense(scaled(84), .tanh)
+        case .vgg:
+            for block in [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]] {
+                for filters in block { conv(scaled(filters), 3, .same, .relu) }
+                layers.append(.maxPool2D(size: 2, padding: .same))
+            }
+            layers.append(.flatten)
+            dense(scaled(4096), .relu)
+            dense(scaled(4096), .relu)
+        }
+        layers.append(.dense(units: outputs, regularizer: regularizer))
+        return Architecture(inputShape: inputShape, layers: layers)
+    }
+}

@@ -1,0 +1,65 @@
+/// A network described by its input shape and layer specs, before anything is allocated: it can
+/// be checked (every layer against the shape it receives), counted and sized, then built.
+///
+/// ```swift
+/// let architecture = Architecture(inputShape: [28, 28, 1], layers: [
+///     .conv2D(filters: 32, kernelSize: 3, padding: .same, activation: .relu), .maxPool2D(size: 2),
+///     .flatten, .dense(units: 10),
+/// ])
+/// let plan = try architecture.plan()      // shapes and parameter counts; throws naming the layer
+/// let model = try architecture.makeModel()
+/// ```
+public struct Architecture: Sendable, Equatable {
+    /// Shape of one input sample (without the batch axis).
+    public var inputShape: Shape
+    /// The layers, in order.
+    public var layers: [LayerSpec]
+
+    public init(inputShape: Shape, layers: [LayerSpec]) {
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    /// What each layer receives and produces, and its parameter count.
+    public struct Plan: Sendable {
+        /// Per layer: input shape, output shape, parameters.
+        public let steps: [(layer: LayerSpec, input: Shape, output: Shape, parameters: Int)]
+        /// All parameters (saturating at `Int.max`).
+        public var parameterCount: Int { steps.reduce(0) { $0.addingReportingOverflow($1.parameters).overflow ? .max : $0 + $1.parameters } }
+        /// Scalars of every layer's output for one sample (saturating): what a forward pass keeps.
+        public var activationCount: Int {
+            steps.reduce(0) { $0.addingReportingOverflow($1.output.elementCount).overflow ? .max : $0 + $1.output.elementCount }
+        }
+        /// The output shape of the last layer.
+        public let outputShape: Shape
+    }
+
+    /// Checks every layer against the shape it receives.
+    ///
+    /// - Throws: ``BackpropError/layerDoesNotFit(layer:inputShape:rule:)`` naming the first layer
+    ///   (by index) that cannot take its input.
+    public func plan() throws -> Plan {
+        guard inputShape.rank >= 1, inputShape.dimensions.allSatisfy({ $0 > 0 }), Shape.isReasonable(inputShape.dimensions) else {
+            throw BackpropError.invalidArgument(
+                name: "input shape", expected: "positive extents whose product fits in memory", found: "\(inputShape)")
+        }
+        var shape = inputShape
+        var steps: [(LayerSpec, Shape, Shape, Int)] = []
+        for (index, layer) in layers.enumerated() {
+            do {
+                let (output, parameters) = try layer.plan(for: shape)
+                steps.append((layer, shape, output, parameters))
+                shape = output
+            } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
+                throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
+            }
+        }
+        return Plan(steps: steps, outputShape: shape)
+    }
+
+    /// Builds the model (weights initialized from the global generator).
+    public func makeModel() throws -> Model {
+        let plan = try plan()
+        return Model(inputShape: inputShape, Sequential(plan.steps.map { $0.layer.makeLayer(for: $0.input) }))
+    }
+}
