@@ -1,3 +1,3 @@
 import BackpropCommands
 
-BackpropCommand.main()
+BackpropCommand.runAsTool()

@@ -21,10 +21,10 @@ public struct AugmentCommand: ParsableCommand {
     @Option(name: .long, help: "Force the data format: \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: DataFormat = .auto
 
-    @Option(name: .long, help: "Images (rows) in the grid.")
+    @Option(name: .long, parsing: .unconditional, help: "Images (rows) in the grid, 1…1000.")
     var rows: Int = 8
 
-    @Option(name: .long, help: "Augmented copies per image.")
+    @Option(name: .long, parsing: .unconditional, help: "Augmented copies per image, 1…1000.")
     var copies: Int = 7
 
     @Option(name: .long, help: "Random seed.")
@@ -33,11 +33,20 @@ public struct AugmentCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        guard rows > 0 && copies > 0 else { throw ValidationError("--rows and --copies must be positive") }
-        let augmentation = try Augmentation(parsing: augment)
-        let dataset = try loadData(path: data, format: format, labelColumn: nil, testSplit: 0.2, seed: seed, holdOut: false).train
+        guard !preview.isEmpty else { throw ValidationError("--preview needs a file name, got an empty one") }
+        guard !data.isEmpty else { throw ValidationError("--data needs a path, got an empty one") }
+        try check(rows, "--rows", in: 1...1_000)
+        try check(copies, "--copies", in: 1...1_000)
+        let augmentation = try parseAugmentation(augment)
+        let dataset = try loadData(DataRequest(path: data, format: format, seed: seed, holdOut: false)).train
         guard dataset.inputShape.rank == 3, [1, 3].contains(dataset.inputShape[2]) else {
             throw ValidationError("augment needs images [height, width, 1 or 3], but the samples have shape \(dataset.inputShape)")
+        }
+        let pixels = Double(min(rows, dataset.count)) * Double(copies + 1) * Double(dataset.inputShape.elementCount) * 9
+        guard pixels <= Double(Limits.imagePixels) * 4 else {
+            throw ValidationError(
+                "a grid of \(min(rows, dataset.count)) × \(copies + 1) images of \(dataset.inputShape) would have \(Int(pixels)) pixels; use fewer --rows or --copies"
+            )
         }
         let originals = try dataset.subset(Array(0..<min(rows, dataset.count))).materialized().inputs
         var generator = RandomGenerator(seed: seed)

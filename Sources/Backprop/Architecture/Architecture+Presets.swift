@@ -32,7 +32,8 @@ extension Architecture {
         public var regularizer: Regularizer?
 
         public init(
-            hiddenWidths: [Int] = [512, 256], width: Double = 1, dropout: Float = 0, batchNorm: Bool = false, regularizer: Regularizer? = nil
+            hiddenWidths: [Int] = [512, 256], width: Double = 1, dropout: Float = 0, batchNorm: Bool = false,
+            regularizer: Regularizer? = nil
         ) {
             self.hiddenWidths = hiddenWidths
             self.width = width
@@ -57,9 +58,13 @@ extension Architecture {
         }
         func conv(_ filters: Int, _ kernel: Int, _ padding: Padding, _ activation: ActivationFunction) {
             if options.batchNorm {
-                layers += [.conv2D(filters: filters, kernelSize: kernel, padding: padding, regularizer: regularizer), .batchNorm(), .activation(activation)]
+                layers += [
+                    .conv2D(filters: filters, kernelSize: kernel, padding: padding, regularizer: regularizer), .batchNorm(),
+                    .activation(activation),
+                ]
             } else {
-                layers.append(.conv2D(filters: filters, kernelSize: kernel, padding: padding, activation: activation, regularizer: regularizer))
+                layers.append(
+                    .conv2D(filters: filters, kernelSize: kernel, padding: padding, activation: activation, regularizer: regularizer))
             }
         }
         switch preset {

@@ -25,7 +25,9 @@ public struct Architecture: Sendable, Equatable {
         /// Per layer: input shape, output shape, parameters.
         public let steps: [(layer: LayerSpec, input: Shape, output: Shape, parameters: Int)]
         /// All parameters (saturating at `Int.max`).
-        public var parameterCount: Int { steps.reduce(0) { $0.addingReportingOverflow($1.parameters).overflow ? .max : $0 + $1.parameters } }
+        public var parameterCount: Int {
+            steps.reduce(0) { $0.addingReportingOverflow($1.parameters).overflow ? .max : $0 + $1.parameters }
+        }
         /// Scalars of every layer's output for one sample (saturating): what a forward pass keeps.
         public var activationCount: Int {
             steps.reduce(0) { $0.addingReportingOverflow($1.output.elementCount).overflow ? .max : $0 + $1.output.elementCount }

@@ -5,7 +5,8 @@ public enum LayerSpec: Sendable, Equatable {
     /// `Dense(in, units)`; `in` is the last axis of its input.
     case dense(units: Int, activation: ActivationFunction = .identity, regularizer: Regularizer? = nil)
     /// `Conv2D(in, filters, kernelSize: (k, k), strides: (s, s), padding:)`; `in` is the input's channels.
-    case conv2D(filters: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid, activation: ActivationFunction = .identity,
+    case conv2D(
+        filters: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid, activation: ActivationFunction = .identity,
         regularizer: Regularizer? = nil)
     /// `MaxPool2D(size, stride:, padding:)`.
     case maxPool2D(size: Int, stride: Int? = nil, padding: Padding = .valid)

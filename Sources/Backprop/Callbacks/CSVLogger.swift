@@ -8,16 +8,15 @@ public final class CSVLogger: Callback {
     private var columns: [String]?
 
     /// Creates (or truncates) the file at `path`.
-    /// - Throws: ``BackpropError/fileNotFound(path:)`` when the file cannot be created.
+    /// - Throws: ``BackpropError/unwritable(path:reason:)`` with the system's reason when the file
+    ///   cannot be created.
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw BackpropError.fileNotFound(path: path)
-        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw BackpropError.unwritable(path: path, reason: String(cString: strerror(errno))) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.path = path
         self.handle = handle
     }
-
-    deinit { try? handle.close() }
 
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {
         var values: [(String, String)] = [
@@ -27,12 +26,24 @@ public final class CSVLogger: Callback {
         values += record.training.entries.map { ($0.name, "\($0.value)") }
         values += (record.validation?.entries ?? []).map { ("val_" + $0.name, "\($0.value)") }
         if columns == nil {
-            columns = values.map(\.0)
-            write(columns!.joined(separator: ",") + "\n")
+            write(values.map(\.0).joined(separator: ",") + "\n")
         }
+        let columns = self.columns ?? values.map(\.0)
+        self.columns = columns
         let lookup = Dictionary(values, uniquingKeysWith: { first, _ in first })
-        write(columns!.map { lookup[$0] ?? "" }.joined(separator: ",") + "\n")
+        write(columns.map { lookup[$0] ?? "" }.joined(separator: ",") + "\n")
+        if let failure { state.stop("CSVLogger: " + failure) }
     }
 
-    private func write(_ line: String) { handle.write(Data(line.utf8)) }
+    /// Why writing failed (a full disk), once it has; training is then stopped with that reason.
+    public private(set) var failure: String?
+
+    private func write(_ line: String) {
+        guard failure == nil else { return }
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            failure = "\(path): cannot write: \(error.localizedDescription)"
+        }
+    }
 }

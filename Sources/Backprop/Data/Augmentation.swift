@@ -38,22 +38,28 @@ public struct Augmentation: Sendable, Equatable, CustomStringConvertible {
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
             let argument = parts.count > 1 ? parts[1] : nil
-            func number(_ fallback: Float?) throws -> Float {
-                if let argument, let value = Float(argument), value >= 0, value.isFinite { return value }
+            func number(_ fallback: Float?, atMost limit: Float, integer: Bool = false) throws -> Float {
+                if let argument, let value = Float(argument), value >= 0, value <= limit, !integer || value == value.rounded() {
+                    return value
+                }
                 if argument == nil, let fallback { return fallback }
                 throw BackpropError.invalidArgument(
-                    name: "--augment \(parts[0])", expected: "a non-negative number after ':'", found: argument ?? "nothing")
+                    name: "augmentation \(parts[0])",
+                    expected: "\(integer ? "a whole number" : "a number") in 0…\(Int(limit)) after ':'", found: argument ?? "nothing")
+            }
+            if argument != nil && ["flip", "hflip", "vflip"].contains(parts[0]) {
+                throw BackpropError.invalidArgument(name: "augmentation \(parts[0])", expected: "no argument", found: argument!)
             }
             switch parts[0] {
             case "flip", "hflip": operations.append(.horizontalFlip)
             case "vflip": operations.append(.verticalFlip)
-            case "shift": operations.append(.shift(Int(try number(2))))
-            case "rotate": operations.append(.rotation(degrees: try number(10)))
-            case "noise": operations.append(.noise(standardDeviation: try number(0.05)))
-            case "erase": operations.append(.erase(size: Int(try number(0))))
+            case "shift": operations.append(.shift(Int(try number(2, atMost: 4096, integer: true))))
+            case "rotate": operations.append(.rotation(degrees: try number(10, atMost: 180)))
+            case "noise": operations.append(.noise(standardDeviation: try number(0.05, atMost: 100)))
+            case "erase": operations.append(.erase(size: Int(try number(0, atMost: 4096, integer: true))))
             default:
                 throw BackpropError.invalidArgument(
-                    name: "--augment", expected: "flip, vflip, shift:N, rotate:DEG, noise:SIGMA or erase[:SIZE]", found: item)
+                    name: "augmentation", expected: "flip, vflip, shift:N, rotate:DEG, noise:SIGMA or erase[:SIZE]", found: item)
             }
         }
         self.operations = operations

@@ -11,6 +11,9 @@ public struct CSVTable: Sendable {
     public let featureNames: [String]
     /// Class names by index when the labels were text; the label values otherwise.
     public let classNames: [String]
+    /// The label column as numbers [rows], when every label is a finite number (regression
+    /// targets); nil when some label is text.
+    public let numericTargets: Tensor?
 
     /// Which column holds the label.
     public enum LabelColumn: Sendable, Equatable {
@@ -78,13 +81,24 @@ public struct CSVTable: Sendable {
                         path: path, field: "row \(line), column \(header[column])", expected: "a number",
                         found: "a missing value '\(trimmed)'")
                 }
+                if let control = trimmed.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                    throw BackpropError.malformed(
+                        path: path, field: "row \(line), column \(header[column])", expected: "a number",
+                        found: "control character U+\(String(format: "%04X", control.value)) in \(Self.escaped(trimmed))")
+                }
                 guard let value = Float(trimmed), value.isFinite else {
                     throw BackpropError.malformed(
-                        path: path, field: "row \(line), column \(header[column])", expected: "a finite number", found: "'\(trimmed)'")
+                        path: path, field: "row \(line), column \(header[column])", expected: "a finite number",
+                        found: Self.escaped(trimmed))
                 }
                 values.append(value)
             }
         }
+        let numbers = rawLabels.compactMap { text -> Float? in
+            guard !text.unicodeScalars.contains(where: { $0.value < 0x20 }), let value = Float(text), value.isFinite else { return nil }
+            return value
+        }
+        numericTargets = numbers.count == rawLabels.count ? Tensor(numbers) : nil
         // Integer labels are class indices when they are small; anything else is a class name.
         let numeric = rawLabels.compactMap { Int($0) }
         if numeric.count == rawLabels.count, numeric.allSatisfy({ $0 >= 0 && $0 < 65_536 }) {
@@ -98,6 +112,14 @@ public struct CSVTable: Sendable {
         }
         features = Tensor(values, shape: [rows.count, width - 1])
         featureNames = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    }
+
+    /// A field for an error message: quoted, control characters as \u{…}, at most 40 characters.
+    static func escaped(_ field: String) -> String {
+        let shown = field.unicodeScalars.prefix(40).map {
+            $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }
+        return "'" + shown.joined() + (field.unicodeScalars.count > 40 ? "…" : "") + "'"
     }
 
     static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "?", "null"].contains(field) }
@@ -147,7 +169,17 @@ public struct CSVTable: Sendable {
                 row.append(field)
                 field = ""
                 atFieldStart = true
-            case "\r": continue
+            case "\r":
+                // CRLF ends a row; a bare CR is kept in the field, where it makes the value invalid
+                // instead of silently joining two numbers.
+                let next = iterator.next()
+                if next == "\n" {
+                    endRow()
+                    line += 1
+                } else {
+                    field.unicodeScalars.append(scalar)
+                    pending = next
+                }
             case "\n":
                 endRow()
                 line += 1

@@ -24,7 +24,11 @@ public struct ImageFolderDataset: Dataset {
             var isDirectory: ObjCBool = false
             let folder = (root as NSString).appendingPathComponent(name)
             guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            let images = (try? manager.contentsOfDirectory(atPath: folder))?.filter { $0.lowercased().hasSuffix(".png") }.sorted() ?? []
+            guard let contents = try? manager.contentsOfDirectory(atPath: folder) else {
+                throw BackpropError.malformed(
+                    path: folder, field: "class folder", expected: "a readable folder", found: "one that cannot be listed")
+            }
+            let images = contents.filter { $0.lowercased().hasSuffix(".png") }.sorted()
             guard !images.isEmpty else { continue }
             for image in images { files.append(((folder as NSString).appendingPathComponent(image), classes.count)) }
             classes.append(name)

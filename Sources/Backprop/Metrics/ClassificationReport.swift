@@ -83,19 +83,22 @@ public struct ClassificationReport: Sendable, Equatable {
         var lines = [padRight("class", nameWidth) + pad("precision", 11) + pad("recall", 9) + pad("f1", 9) + pad("support", 9)]
         for c in classNames.indices {
             lines.append(
-                padRight(classNames[c], nameWidth) + pad(String(format: "%.4f", precision[c]), 11) + pad(String(format: "%.4f", recall[c]), 9)
+                padRight(classNames[c], nameWidth) + pad(String(format: "%.4f", precision[c]), 11)
+                    + pad(String(format: "%.4f", recall[c]), 9)
                     + pad(String(format: "%.4f", f1[c]), 9) + pad("\(support[c])", 9))
         }
         let macro = macroAverage
         lines.append(
-            padRight("macro avg", nameWidth) + pad(String(format: "%.4f", macro.precision), 11) + pad(String(format: "%.4f", macro.recall), 9)
+            padRight("macro avg", nameWidth) + pad(String(format: "%.4f", macro.precision), 11)
+                + pad(String(format: "%.4f", macro.recall), 9)
                 + pad(String(format: "%.4f", macro.f1), 9) + pad("\(count)", 9))
         lines.append("")
         lines.append("Confusion matrix (rows: true class, columns: predicted class)")
         let cell = max(6, (confusion.flatMap { $0 }.max() ?? 0).description.count + 2)
-        lines.append(padRight("", nameWidth) + classNames.indices.map { pad("[\($0)]", cell) }.joined())
+        let rowLabel = nameWidth + 3 + "\(classNames.count)".count
+        lines.append(padRight("", rowLabel) + classNames.indices.map { pad("[\($0)]", cell) }.joined())
         for (c, row) in confusion.enumerated() {
-            lines.append(padRight("[\(c)] " + classNames[c], nameWidth + 4).prefix(nameWidth) + row.map { pad("\($0)", cell) }.joined())
+            lines.append(padRight("[\(c)] " + classNames[c], rowLabel) + row.map { pad("\($0)", cell) }.joined())
         }
         return lines.joined(separator: "\n")
     }

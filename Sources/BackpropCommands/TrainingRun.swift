@@ -1,0 +1,375 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+/// A failed run that is not a bad option: training diverged, or was interrupted.
+struct RunFailure: Error, CustomStringConvertible {
+    let description: String
+    /// The process's exit status.
+    let exitCode: Int32
+}
+
+/// Everything a run needs, made by ``TrainingRun/prepare()``: the data, the model, how it is
+/// trained. `train` fits it; `doctor`, `tune` and `finetune` are meant to reuse the same steps.
+struct PreparedRun {
+    let data: LoadedData
+    let train: any Dataset
+    let validation: (any Dataset)?
+    let test: any Dataset
+    let architecture: Architecture
+    let model: Model
+    let optimizer: Optimizer
+    let loss: any Loss
+    let callbacks: [any Callback]
+    let terminateOnNaN: TerminateOnNaN
+    let loader: DataLoader
+    /// Regression targets are standardized per column on the training split; predictions are
+    /// mapped back with these for the report.
+    let targetScaling: (mean: [Float], deviation: [Float])?
+    let classNames: [String]
+    let topK: Int?
+}
+
+/// What a run produced.
+struct TrainingOutcome {
+    let history: History
+    let test: Logs
+    let classification: ClassificationReport?
+    let regression: RegressionReport?
+}
+
+/// One training run as the CLI performs it: prepare → fit → report.
+struct TrainingRun {
+    let options: TrainingOptions
+    /// Where everything but errors goes (tests capture it).
+    var output: (String) -> Void = { print($0) }
+
+    private func log(_ text: String) { if !options.quiet { output(text) } }
+
+    @discardableResult
+    func execute() throws -> TrainingOutcome {
+        let start = Date()
+        let run = try prepare()
+        log(
+            "Loaded \(run.data.description) from \(options.data): \(run.train.count) training, \(run.validation?.count ?? 0) validation and \(run.test.count) test samples of shape \(run.train.inputShape) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s"
+        )
+        log(run.model.summary())
+        if let scaling = run.targetScaling {
+            log(
+                "Regression targets standardized on the training split (mean \(scaling.mean.map { String(format: "%.4g", $0) }.joined(separator: ", ")), std \(scaling.deviation.map { String(format: "%.4g", $0) }.joined(separator: ", "))): losses while training are in standard units, the test report in the targets' units"
+            )
+        }
+        log(
+            "Training with \(options.optimizer.rawValue) (lr \(run.optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), \(options.loss == .auto ? (run.data.task == .regression ? "mse" : "cross-entropy") : options.loss.rawValue) loss, batch \(options.batchSize)\(run.loader.augmentation.map { ", augmentation \($0)" } ?? ""), seed \(options.seed) on \(Backends.current.name) with \(Backends.threadCount) threads"
+        )
+        let fitStart = Date()
+        let history = try run.model.fit(
+            run.loader, validation: run.validation.map { DataLoader($0, batchSize: Self.evaluationBatch) }, epochs: options.epochs,
+            callbacks: run.callbacks, verbose: !options.quiet)
+        let seconds = Date().timeIntervalSince(fitStart)
+        if let signal = Interruption.signal {
+            throw RunFailure(
+                description:
+                    "training was interrupted by \(Interruption.name(of: signal)) after \(history.epochs.count) epoch(s); nothing was saved",
+                exitCode: 128 + signal)
+        }
+        if let report = run.terminateOnNaN.report {
+            throw RunFailure(
+                description:
+                    "training diverged: \(report). Try a lower --lr (it was \(options.lr ?? options.optimizer.defaultLearningRate)) or --clip-norm",
+                exitCode: 1)
+        }
+        log(
+            String(
+                format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, seconds,
+                Double(run.train.count) * Double(history.epochs.count) / max(seconds, 1e-9)))
+        return try report(run, history: history)
+    }
+
+    /// Validation and test batches.
+    static let evaluationBatch = 256
+
+    // MARK: Prepare
+
+    func prepare() throws -> PreparedRun {
+        if let threads = options.threads, !Backends.setThreadCount(threads) {
+            throw ValidationError("--threads: no OpenMP runtime is loaded, so the thread count cannot be set")
+        }
+        let request = DataRequest(
+            path: options.data, format: options.format, labelColumn: options.labelColumn, labelsPath: options.labels,
+            testSplit: options.testSplit, seed: options.seed, imageSize: try options.imageSize.map(parseImageSize), task: options.task)
+        var data = try loadData(request)
+        if options.testSplitOption != nil && data.format.hasOwnTestSplit {
+            throw ValidationError(
+                "--test-split applies to data without a test split; \(options.data) has its own (\(data.format.rawValue))")
+        }
+        try checkSplits(data)
+        let task = data.task
+        let loss = try makeLoss(task: task, data: data)
+        let outputs = task == .classification && options.loss == .bce ? 1 : data.outputs
+        var classNames = data.classNames ?? (0..<data.outputs).map(String.init)
+        if let names = options.classNames {
+            guard task == .classification else {
+                throw ValidationError("--class-names applies to classification, but the targets are numbers")
+            }
+            let parsed = parseClassNames(names)
+            guard parsed.count == data.outputs else {
+                throw ValidationError("--class-names lists \(parsed.count) names, but the data has \(data.outputs) classes")
+            }
+            classNames = parsed
+        }
+        if task == .regression && options.topK != nil {
+            throw ValidationError("--top-k applies to classification, but the targets are numbers")
+        }
+        if let k = options.topK, k > data.outputs {
+            throw ValidationError("--top-k must be at most the number of classes (\(data.outputs)), got \(k)")
+        }
+        let topK = options.topK ?? (task == .classification && data.outputs > 5 ? 5 : nil)
+
+        // Regression targets are standardized with the training split's statistics.
+        var scaling: (mean: [Float], deviation: [Float])?
+        if task == .regression {
+            let (train, test, statistics) = try standardizeTargets(train: data.train, test: data.test)
+            scaling = statistics
+            data = LoadedData(
+                train: train, test: test, outputs: data.outputs, task: task, classNames: nil, description: data.description,
+                format: data.format, trainSource: data.trainSource, testSource: data.testSource)
+        }
+        var train: any Dataset = data.train
+        var validation: (any Dataset)?
+        if options.validationSplit > 0 {
+            let (kept, held) = try splitNamingTheOption(
+                train, fraction: options.validationSplit, stratified: options.stratify, seed: options.seed &+ 1,
+                option: options.stratify ? "--validation-split with --stratify" : "--validation-split")
+            (train, validation) = (kept, held)
+        }
+        let augmentation = try options.augment.map(parseAugmentation)
+        if let augmentation, train.inputShape.rank != 3 {
+            throw ValidationError(
+                "--augment \(augmentation) needs images [height, width, channels], but the samples have shape \(train.inputShape)")
+        }
+
+        let architecture = try options.network.architecture(inputShape: train.inputShape, outputs: outputs)
+        try MemoryCheck.check(
+            try architecture.plan(), batchSize: max(options.largestBatch, Self.evaluationBatch),
+            stateBuffers: options.optimizer.stateBuffers(amsGrad: options.amsgrad),
+            hint: "use fewer or narrower layers or a smaller --batch-size")
+        seedGlobalRandom(options.seed)
+        let model = try makeModel(architecture, training: train)
+        let optimizer = makeOptimizer()
+        model.compile(optimizer: optimizer, loss: loss, metrics: task == .classification ? [.accuracy] : [.meanAbsoluteError])
+        let terminateOnNaN = TerminateOnNaN()
+        let callbacks = try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count)
+        let prefetch =
+            switch options.prefetch {
+            case .auto: augmentation != nil || !(train is TensorDataset)
+            case .on: true
+            case .off: false
+            }
+        let loader = DataLoader(
+            train, batchSize: options.batchSize, shuffle: true, seed: options.seed, augmentation: augmentation, prefetch: prefetch)
+        return PreparedRun(
+            data: data, train: train, validation: validation, test: data.test, architecture: architecture, model: model,
+            optimizer: optimizer,
+            loss: loss, callbacks: callbacks, terminateOnNaN: terminateOnNaN, loader: loader, targetScaling: scaling,
+            classNames: classNames,
+            topK: topK)
+    }
+
+    /// Empty splits, samples without values and test samples of another shape stop the run before
+    /// training, naming where they came from.
+    private func checkSplits(_ data: LoadedData) throws {
+        guard data.train.count > 0 else { throw ValidationError("no training samples in \(data.trainSource)") }
+        guard data.test.count > 0 else { throw ValidationError("no test samples in \(data.testSource)") }
+        guard data.train.inputShape.elementCount > 0 else {
+            throw ValidationError("the samples of \(data.trainSource) have shape \(data.train.inputShape): no values to learn from")
+        }
+        guard data.test.inputShape == data.train.inputShape else {
+            throw ValidationError(
+                "the test samples (\(data.testSource)) have shape \(data.test.inputShape) but the training samples (\(data.trainSource)) \(data.train.inputShape)"
+            )
+        }
+        guard data.test.targetShape == data.train.targetShape else {
+            throw ValidationError(
+                "the test targets (\(data.testSource)) have shape \(data.test.targetShape) but the training targets \(data.train.targetShape)"
+            )
+        }
+        if data.task == .classification {
+            guard data.outputs >= 2 else {
+                throw ValidationError("classification needs at least 2 classes, but \(data.trainSource) has \(data.outputs)")
+            }
+            guard data.outputs <= Limits.classes else {
+                throw ValidationError("\(data.outputs) classes in \(data.trainSource); at most \(Limits.classes)")
+            }
+        }
+    }
+
+    private func makeLoss(task: Task, data: LoadedData) throws -> any Loss {
+        switch (options.loss, task) {
+        case (.auto, .classification), (.crossEntropy, .classification): return SoftmaxCrossEntropy()
+        case (.auto, _), (.mse, .regression): return MeanSquaredError()
+        case (.mae, .regression): return MeanAbsoluteError()
+        case (.huber, .regression): return HuberLoss(delta: options.huberDelta ?? 1)
+        case (.bce, .classification):
+            guard data.outputs == 2 else {
+                throw ValidationError(
+                    "--loss bce needs 2 classes (labels 0 and 1), but \(data.trainSource) has \(data.outputs); use cross-entropy")
+            }
+            return BinaryCrossEntropy()
+        case (.bce, _):
+            throw ValidationError("--loss bce on numeric targets needs --task classification with labels 0 and 1")
+        case (.crossEntropy, _):
+            throw ValidationError(
+                "--loss cross-entropy needs class labels, but the targets are numbers (--task regression); use mse, mae or huber")
+        case (.mse, _), (.mae, _), (.huber, _):
+            throw ValidationError(
+                "--loss \(options.loss.rawValue) is for regression, but the targets are classes; use cross-entropy or --task regression")
+        }
+    }
+
+    /// The training targets' per-column mean and standard deviation, and both splits standardized.
+    private func standardizeTargets(train: any Dataset, test: any Dataset) throws -> (any Dataset, any Dataset, ([Float], [Float])) {
+        let training = try train.materialized()
+        let testing = try test.materialized()
+        let rows = training.targets.shape[0]
+        let columns = training.targets.elementCount / max(rows, 1)
+        let values = training.targets.scalars
+        var mean = [Float](repeating: 0, count: columns)
+        var deviation = [Float](repeating: 1, count: columns)
+        for column in 0..<columns {
+            let column64 = stride(from: column, to: values.count, by: columns).map { Double(values[$0]) }
+            let m = column64.reduce(0, +) / Double(max(rows, 1))
+            let variance = column64.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(rows, 1))
+            mean[column] = Float(m)
+            deviation[column] = variance > 0 ? Float(variance.squareRoot()) : 1
+        }
+        let shape = Shape([columns])
+        let scale = { (targets: Tensor) in (targets - Tensor(mean, shape: shape)) / Tensor(deviation, shape: shape) }
+        return (
+            TensorDataset(inputs: training.inputs, targets: scale(training.targets)),
+            TensorDataset(inputs: testing.inputs, targets: scale(testing.targets)),
+            (mean, deviation)
+        )
+    }
+
+    /// The architecture, behind a Normalization layer fitted on the training split when asked for.
+    private func makeModel(_ architecture: Architecture, training: any Dataset) throws -> Model {
+        let built = try architecture.makeModel()
+        let inputShape = architecture.inputShape
+        let kind: Normalization.Kind? =
+            switch options.normalize {
+            case .standard: .standardization
+            case .minmax: .minMax
+            case .auto: inputShape.rank == 1 ? .standardization : nil
+            case .none: nil
+            }
+        guard let kind else { return built }
+        let normalization = Normalization(inputShape: inputShape, kind: kind, perChannel: inputShape.rank == 3)
+        normalization.adapt(try training.materialized().inputs)
+        let layers = (built.network as? Sequential)?.layers ?? [built.network]
+        return Model(inputShape: inputShape, Sequential([normalization] + layers))
+    }
+
+    private func makeOptimizer() -> Optimizer {
+        let lr = options.lr ?? options.optimizer.defaultLearningRate
+        let decay = options.weightDecay ?? (options.optimizer == .adamw ? 0.01 : 0)
+        let optimizer: Optimizer =
+            switch options.optimizer {
+            case .sgd: SGD(learningRate: lr, weightDecay: decay)
+            case .momentum: SGD(learningRate: lr, momentum: options.momentum ?? 0.9, weightDecay: decay)
+            case .nesterov: SGD(learningRate: lr, momentum: options.momentum ?? 0.9, nesterov: true, weightDecay: decay)
+            case .adagrad: AdaGrad(learningRate: lr, epsilon: options.epsilon ?? 1e-10, weightDecay: decay)
+            case .rmsprop:
+                RMSProp(
+                    learningRate: lr, alpha: options.rho ?? 0.99, epsilon: options.epsilon ?? 1e-8, momentum: options.momentum ?? 0,
+                    centered: options.centered, weightDecay: decay)
+            case .adam:
+                Adam(
+                    learningRate: lr, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, epsilon: options.epsilon ?? 1e-8,
+                    amsGrad: options.amsgrad, weightDecay: decay)
+            case .adamw:
+                AdamW(
+                    learningRate: lr, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, epsilon: options.epsilon ?? 1e-8,
+                    amsGrad: options.amsgrad, weightDecay: decay)
+            }
+        optimizer.clipNorm = options.clipNorm
+        optimizer.clipValue = options.clipValue
+        return optimizer
+    }
+
+    /// Schedules are laid out over training samples when a batch schedule changes the number of
+    /// steps (so they still reach their end), over steps otherwise.
+    private func makeCallbacks(baseLearningRate lr: Float, trainCount: Int) throws -> [any Callback] {
+        var callbacks: [any Callback] = []
+        let bySamples = options.batchSchedule != .none
+        let perEpoch = bySamples ? trainCount : (trainCount + options.batchSize - 1) / options.batchSize
+        let total = perEpoch * options.epochs
+        let warmup = options.warmup * perEpoch
+        let factor = options.decayFactor ?? 0.5
+        let schedule: LearningRateSchedule? =
+            switch options.lrSchedule {
+            case .constant, .plateau: options.warmup > 0 ? .constant(lr) : nil
+            case .linear: .linear(initial: lr, final: lr / 100, steps: total - warmup)
+            case .exponential: .exponential(initial: lr, rate: 0.01, steps: total - warmup)
+            case .step:
+                .piecewise(
+                    boundaries: try options.milestoneEpochs().map { ($0 - 1) * perEpoch - warmup },
+                    values: (0...(try options.milestoneEpochs().count)).map { lr * pow(factor, Float($0)) })
+            case .cosine: .cosine(initial: lr, period: total - warmup)
+            case .invsqrt: .inverseSquareRoot(initial: lr, steps: perEpoch)
+            }
+        if let schedule {
+            // Under plateau the warm-up hands over and leaves the rate to ReduceLROnPlateau.
+            callbacks.append(
+                LearningRateScheduler(
+                    schedule.withWarmup(steps: warmup), unit: bySamples ? .sample : .step,
+                    activeSteps: options.lrSchedule == .plateau ? warmup : nil))
+        }
+        let patience = options.patience ?? 2
+        if options.lrSchedule == .plateau {
+            callbacks.append(ReduceLROnPlateau(monitor: options.monitoredValue, factor: factor, patience: patience))
+        }
+        switch options.batchSchedule {
+        case .none: break
+        case .step: callbacks.append(BatchSizeScheduler(.milestones(try options.batchSizes())))
+        case .plateau:
+            callbacks.append(
+                BatchSizeScheduler(
+                    .onPlateau(monitor: options.monitoredValue, factor: 2, patience: patience, maximum: BatchScheduleLimit.plateauMaximum)))
+        }
+        if let patience = options.earlyStop {
+            callbacks.append(EarlyStopping(monitor: options.monitoredValue, patience: patience, restoreBestWeights: true))
+        }
+        if let path = options.csvLog { callbacks.append(try CSVLogger(path: path)) }
+        return callbacks
+    }
+
+    // MARK: Report
+
+    private func report(_ run: PreparedRun, history: History) throws -> TrainingOutcome {
+        let testLoader = DataLoader(run.test, batchSize: Self.evaluationBatch)
+        let test = try run.model.evaluate(testLoader)
+        let (inputs, targets) = try run.test.materialized()
+        let predictions = run.model.predict(inputs, batchSize: Self.evaluationBatch)
+        if let scaling = run.targetScaling {
+            let shape = Shape([scaling.mean.count])
+            let unscale = { (t: Tensor) in t * Tensor(scaling.deviation, shape: shape) + Tensor(scaling.mean, shape: shape) }
+            let regression = RegressionReport(predictions: unscale(predictions), targets: unscale(targets))
+            output(
+                String(
+                    format: "Test loss: %.4f (standardized) - MAE: %.4g - RMSE: %.4g - R²: %.4f", test["loss"] ?? .nan,
+                    regression.meanAbsoluteError, regression.rootMeanSquaredError, regression.rSquared))
+            if regression.rSquaredPerOutput.count > 1 {
+                log("R² per output: " + regression.rSquaredPerOutput.map { String(format: "%.4f", $0) }.joined(separator: ", "))
+            }
+            return TrainingOutcome(history: history, test: test, classification: nil, regression: regression)
+        }
+        let classification = ClassificationReport(
+            scores: predictions, labels: targets, classNames: run.classNames, topK: run.topK.map { [$0] } ?? [])
+        var line = String(format: "Test loss: %.4f - test accuracy: %.4f", test["loss"] ?? .nan, test["accuracy"] ?? .nan)
+        if let k = run.topK, let value = classification.topK[k] { line += String(format: " - top-%d accuracy: %.4f", k, value) }
+        output(line)
+        log(classification.formatted)
+        return TrainingOutcome(history: history, test: test, classification: classification, regression: nil)
+    }
+}
