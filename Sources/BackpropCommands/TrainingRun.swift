@@ -32,6 +32,8 @@ struct PreparedRun {
 
 /// What a run produced.
 struct TrainingOutcome {
+    /// What was trained, and how.
+    let run: PreparedRun
     let history: History
     let test: Logs
     let classification: ClassificationReport?
@@ -162,7 +164,7 @@ struct TrainingRun {
         let callbacks = try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count)
         let prefetch =
             switch options.prefetch {
-            case .auto: augmentation != nil || !(train is TensorDataset)
+            case .auto: augmentation != nil || data.format == .images  // only PNG folders are read from disk
             case .on: true
             case .off: false
             }
@@ -362,7 +364,7 @@ struct TrainingRun {
             if regression.rSquaredPerOutput.count > 1 {
                 log("R² per output: " + regression.rSquaredPerOutput.map { String(format: "%.4f", $0) }.joined(separator: ", "))
             }
-            return TrainingOutcome(history: history, test: test, classification: nil, regression: regression)
+            return TrainingOutcome(run: run, history: history, test: test, classification: nil, regression: regression)
         }
         let classification = ClassificationReport(
             scores: predictions, labels: targets, classNames: run.classNames, topK: run.topK.map { [$0] } ?? [])
@@ -370,6 +372,6 @@ struct TrainingRun {
         if let k = run.topK, let value = classification.topK[k] { line += String(format: " - top-%d accuracy: %.4f", k, value) }
         output(line)
         log(classification.formatted)
-        return TrainingOutcome(history: history, test: test, classification: classification, regression: nil)
+        return TrainingOutcome(run: run, history: history, test: test, classification: classification, regression: nil)
     }
 }

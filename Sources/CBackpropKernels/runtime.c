@@ -90,6 +90,7 @@ int bp_set_thread_count(int count) {
 // The first signal only sets a flag that the training loop reads after each step, so a run ends
 // between steps with its state consistent; a second signal, or any signal while no training runs,
 // ends the process at once. Only async-signal-safe calls (write, _exit) happen in the handler.
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,6 +121,14 @@ void bp_install_stop_handlers(void) {
     sigaction(SIGINT, &action, 0);
     sigaction(SIGTERM, &action, 0);
     sigaction(SIGQUIT, &action, 0);
+    // A parent may start us with these blocked (Foundation's Process does): unblock them, or
+    // they would stay pending and the run could not be stopped at all.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGQUIT);
+    pthread_sigmask(SIG_UNBLOCK, &set, 0);
 }
 
 int bp_stop_signal(void) { return stop_signal; }

@@ -68,7 +68,7 @@ enum Tool {
             }
             if elapsed > timeout {
                 timedOut = true
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 break
             }
             usleep(5_000)
