@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs the whole test suite (Swift Testing, release-mode kernels are
-# not needed: debug build). Extra arguments go to `swift test`.
+# not needed: debug build). Extra arguments go to `swift test`. The tests also need Python's NumPy
+# (an independent reader of the files Backprop writes): installed from PyPI when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
+if ! python3 -c "import numpy" 2>/dev/null; then
+    echo "Installing NumPy for the tests (pip)"
+    python3 -m pip install --quiet numpy
+fi
 exec swift test "$@"

@@ -1,5 +1,6 @@
 import Backprop
 import Foundation
+import Synchronization
 import Testing
 
 struct DataPipelineTests {
@@ -34,11 +35,34 @@ struct DataPipelineTests {
         for epoch in 1...3 { #expect(try collect(inline.batches(epoch: epoch)) == collect(prefetched.batches(epoch: epoch))) }
     }
 
+    /// A dataset that counts the samples read.
+    final class CountingDataset: Dataset, @unchecked Sendable {
+        let base = DataPipelineTests.numbered(100)
+        let reads = Mutex(0)
+        var count: Int { base.count }
+        var inputShape: Shape { base.inputShape }
+        var targetShape: Shape { base.targetShape }
+        func read(_ index: Int, input: UnsafeMutableBufferPointer<Float>, target: UnsafeMutableBufferPointer<Float>) throws {
+            reads.withLock { $0 += 1 }
+            usleep(1_000)
+            try base.read(index, input: input, target: target)
+        }
+    }
+
     @Test func abandoningAnEpochStopsTheProducer() throws {
-        let loader = DataLoader(Self.numbered(100), batchSize: 2, prefetch: true)
+        let dataset = CountingDataset()
+        let loader = DataLoader(dataset, batchSize: 2, prefetch: true)
         let stream = loader.batches(epoch: 1)
         _ = try stream.next()
         stream.cancel()
+        #expect(try stream.next() == nil)
+        usleep(200_000)
+        let afterCancel = dataset.reads.withLock { $0 }
+        usleep(200_000)
+        // One batch taken, at most two ready ahead and one in progress: ≤ 8 of the 100 samples, and
+        // nothing more once cancelled.
+        #expect(afterCancel <= 8, "the producer read \(afterCancel) samples")
+        #expect(dataset.reads.withLock { $0 } == afterCancel)
     }
 
     @Test func splitsAreDisjointSeededAndStratified() throws {

@@ -48,11 +48,8 @@ struct NumPyTests {
         #expect(back["weights"] == array && back["bias"]?.values == [1, 2, 3])
     }
 
+    /// NumPy itself (installed by scripts/test.sh) reads an archive Backprop wrote.
     @Test func numPyReadsWhatBackpropWrites() throws {
-        guard
-            FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
-                || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
-        else { return }
         let archive = NSTemporaryDirectory() + "backprop-\(UUID().uuidString).npz"
         try NumPyArchive.write(["a": NumPyArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])], to: archive)
         let process = Process()
@@ -64,14 +61,7 @@ struct NumPyTests {
         ]
         try process.run()
         process.waitUntilExit()
-        // numpy may be missing on a machine; exit status 1 with ModuleNotFoundError is then expected.
-        if process.terminationStatus != 0 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            probe.arguments = ["python3", "-c", "import numpy"]
-            try probe.run()
-            probe.waitUntilExit()
-            #expect(probe.terminationStatus != 0, "numpy is installed but could not read the archive")
-        }
+        #expect(process.terminationStatus == 0, "numpy could not read the archive (is numpy installed? scripts/test.sh installs it)")
     }
+
 }

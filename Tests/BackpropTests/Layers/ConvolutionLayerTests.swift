@@ -2,75 +2,11 @@ import Backprop
 import BackpropTestSupport
 import Testing
 
-/// The layer contract for the convolution family: shapes, parameter counts, gradients of the input
-/// and of every parameter against finite differences.
+/// Convolution-family layers against independent definitions (the shared contract is in
+/// LayerContractTests).
 struct ConvolutionLayerTests {
     static func input(_ shape: Shape, seed: UInt64 = 1) -> Tensor {
         Tensor(ReferenceMath.values(shape.elementCount, seed: seed, gap: 0.1), shape: shape)
-    }
-
-    struct Case: CustomTestStringConvertible, Sendable {
-        let name: String
-        let input: Shape
-        let output: Shape
-        let parameters: Int
-        let training: Bool
-        let make: @Sendable () -> any Layer
-        var testDescription: String { name }
-    }
-
-    static let cases: [Case] = [
-        Case(name: "Conv2D same stride 2", input: [2, 5, 6, 2], output: [2, 3, 3, 3], parameters: 3 * 3 * 2 * 3 + 3, training: false) {
-            Conv2D(2, 3, kernelSize: 3, stride: 2, padding: .same, activation: .tanh)
-        },
-        Case(
-            name: "Conv2DTranspose stride 2 valid", input: [2, 3, 4, 2], output: [2, 7, 9, 3], parameters: 3 * 3 * 3 * 2 + 3,
-            training: false
-        ) {
-            Conv2DTranspose(2, 3, kernelSize: (3, 3), strides: (2, 2))
-        },
-        Case(
-            name: "Conv2DTranspose same with output padding", input: [1, 3, 3, 2], output: [1, 6, 6, 2], parameters: 2 * 2 * 2 * 2 + 2,
-            training: false
-        ) {
-            Conv2DTranspose(2, 2, kernelSize: (2, 2), strides: (2, 2), padding: .same)
-        },
-        Case(name: "Conv1D dilated", input: [2, 9, 3], output: [2, 5, 2], parameters: 3 * 3 * 2 + 2, training: false) {
-            Conv1D(3, 2, kernelSize: 3, dilation: 2, activation: .elu(alpha: 1))
-        },
-        Case(
-            name: "LocallyConnected2D", input: [2, 5, 4, 2], output: [2, 2, 2, 3], parameters: 4 * (3 * 2 * 2) * 3 + 4 * 3, training: false
-        ) {
-            LocallyConnected2D(inputShape: [5, 4, 2], outputChannels: 3, kernelSize: (3, 2), strides: (2, 2))
-        },
-        Case(name: "LocallyConnected1D", input: [2, 7, 2], output: [2, 3, 2], parameters: 3 * (3 * 2) * 2 + 3 * 2, training: false) {
-            LocallyConnected1D(inputLength: 7, inputChannels: 2, outputChannels: 2, kernelSize: 3, stride: 2)
-        },
-        Case(name: "BatchNorm in training", input: [4, 3, 2, 3], output: [4, 3, 2, 3], parameters: 4 * 3, training: true) {
-            BatchNorm(channels: 3)
-        },
-        Case(name: "BatchNorm in inference", input: [3, 4], output: [3, 4], parameters: 4 * 4, training: false) {
-            BatchNorm(channels: 4)
-        },
-        Case(name: "ZeroPadding2D", input: [1, 2, 3, 2], output: [1, 5, 4, 2], parameters: 0, training: false) {
-            ZeroPadding2D(top: 1, left: 0, bottom: 2, right: 1)
-        },
-        Case(name: "Reshape", input: [2, 3, 4], output: [2, 12], parameters: 0, training: false) { Reshape([12]) },
-        Case(name: "GlobalAveragePooling2D", input: [2, 3, 3, 2], output: [2, 2], parameters: 0, training: false) {
-            GlobalAveragePooling2D()
-        },
-    ]
-
-    @Test(arguments: cases)
-    func layerContract(_ testCase: Case) {
-        seedGlobalRandom(3)
-        let layer = testCase.make()
-        let x = Self.input(testCase.input)
-        let y = withTrainingMode(testCase.training) { withoutGradient { layer(x) } }
-        #expect(y.shape == testCase.output)
-        #expect(layer.parameterCount == testCase.parameters)
-        let result = checkLayerGradients(layer, input: x, training: testCase.training)
-        #expect(result.passed, "\(testCase.name): \(result)")
     }
 
     @Test func transposedConvolutionIsTheAdjointOfConvolution() {

@@ -74,9 +74,11 @@ struct ConvolutionTests {
     }
 
     @Test func kernelThatDoesNotFitIsAClearError() async {
-        await #expect(processExitsWith: .failure) {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([1, 4, 4, 1]).conv2D(Tensor.zeros([5, 5, 1, 1]))
         }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("5×5") && message.contains("(N − F + 2P)/S + 1"), "\(message.suffix(300))")
     }
 
     @Test func convolutionLayersTrain() {

@@ -90,8 +90,10 @@ struct TensorTests {
     }
 
     @Test func shapeMismatchTrapsNamingBothShapes() async {
-        await #expect(processExitsWith: .failure) {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([2, 3]) + Tensor.zeros([4])
         }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("[2, 3]") && message.contains("[4]"), "\(message.suffix(300))")
     }
 }

@@ -1,4 +1,5 @@
 import Backprop
+import BackpropTestSupport
 import Testing
 
 /// The course's sanity checks, on the real Fashion-MNIST that scripts/test.sh installs.
@@ -74,7 +75,16 @@ struct TrainingTests {
         #expect(history["loss"][1] < history["loss"][0])
         let accuracy = model.evaluate(test.inputs.slice([0..<1000]), test.labels.slice([0..<1000]))["accuracy"]!
         #expect(accuracy > 0.7, "test accuracy \(accuracy)")
-        let predictions = model.predict(test.inputs.slice([0..<300]), batchSize: 128)
+        // predict in batches of 128 equals one forward pass over all 300, and its argmax is the
+        // accuracy evaluate reports on the same samples.
+        let inputs = test.inputs.slice([0..<300])
+        let predictions = model.predict(inputs, batchSize: 128)
         #expect(predictions.shape == [300, 10])
+        let whole = withoutGradient { model(inputs) }
+        #expect(ReferenceMath.maxRelativeDifference(predictions.scalars, whole.scalars) < 1e-5)
+        let predicted = predictions.argmax(alongAxis: -1).scalars
+        let correct = zip(predicted, test.labels.slice([0..<300]).scalars).filter { $0 == $1 }.count
+        let evaluated = model.evaluate(inputs, test.labels.slice([0..<300]))["accuracy"]!
+        #expect(abs(Double(correct) / 300 - evaluated) < 1e-9)
     }
 }
