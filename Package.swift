@@ -23,7 +23,7 @@ let package = Package(
             dependencies: ["Backprop", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "BackpropCLI", dependencies: ["BackpropCommands"]),
-        .executableTarget(name: "BackpropBench", dependencies: ["Backprop", "CDNNL", "COpenBLAS"]),
+        .executableTarget(name: "BackpropBench", dependencies: ["Backprop"]),
 
         // MARK: C shims (implementation details, no public API)
         .target(name: "CBackpropKernels"),

@@ -115,17 +115,11 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
 }
 
-/// The CNN of ../shared/peers, compiled with Adam 1e-3, seed 0.
+/// The CNN of ../shared/peers (the CLI's `--model cnn` preset), compiled with Adam 1e-3, seed 0.
 func peersCNN() -> Model {
     seedGlobalRandom(0)
-    let model = Model(inputShape: [28, 28, 1]) {
-        Conv2D(1, 32, kernelSize: 3, padding: .same, activation: .relu)
-        MaxPool2D(2)
-        Conv2D(32, 64, kernelSize: 3, padding: .same, activation: .relu)
-        MaxPool2D(2)
-        Flatten()
-        Dense(3136, 128, activation: .relu)
-        Dense(128, 10)
+    guard let model = try? Architecture.preset(.cnn, inputShape: [28, 28, 1], outputs: 10).makeModel() else {
+        preconditionFailure("the CNN preset fits 28×28×1 inputs")
     }
     model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
     return model
