@@ -61,8 +61,18 @@ extension Architecture.Preset: ExpressibleByArgument {}
 
 /// The network options shared by `train` and `summary`.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Architecture: \(Architecture.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: Architecture.Preset = .mlp
+    @Option(
+        name: .customLong("model"),
+        help: "Architecture: \(Architecture.Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default mlp).")
+    var modelOption: Architecture.Preset?
+
+    /// The preset: the option, or the MLP.
+    var model: Architecture.Preset { modelOption ?? .mlp }
+
+    @Option(
+        name: .customLong("model-file"),
+        help: "An architecture file (JSON, documented in ARCHITECTURE.md and on `Architecture`) instead of a preset.")
+    var modelFile: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Hidden layer widths of the MLP, comma-separated (each 1…1048576).")
     var hidden: String = "512,256"
@@ -86,6 +96,16 @@ struct ModelOptions: ParsableArguments {
     var l2: Float = 0
 
     func validate() throws {
+        if let modelFile {
+            guard !modelFile.isEmpty else { throw ValidationError("--model-file needs a path, got an empty one") }
+            let presetOptions = [
+                ("--model", modelOption != nil), ("--hidden", hidden != "512,256"), ("--width", width != nil), ("--dropout", dropout != 0),
+                ("--batch-norm", batchNorm), ("--l1", l1 != 0), ("--l2", l2 != 0),
+            ]
+            if let clash = presetOptions.first(where: \.1) {
+                throw ValidationError("\(clash.0) configures a preset; with --model-file the file describes the whole network")
+            }
+        }
         if let width {
             try check(width, "--width", "a number in (0, 4]") { $0 > 0 && $0 <= 4 }
             guard model != .mlp else { throw ValidationError("--width applies to cnn, lenet5 and vgg; the MLP's widths are --hidden") }
@@ -112,8 +132,24 @@ struct ModelOptions: ParsableArguments {
             dropout: dropout, batchNorm: batchNorm, regularizer: regularizer)
     }
 
-    /// The preset for samples of `inputShape` with `outputs` outputs, checked layer by layer.
+    /// The preset (or the architecture file) for samples of `inputShape` with `outputs` outputs,
+    /// checked layer by layer.
     func architecture(inputShape: Shape, outputs: Int) throws -> Architecture {
+        if let modelFile {
+            let architecture = try Architecture(contentsOf: modelFile)
+            guard architecture.inputShape == inputShape else {
+                throw BackpropError.malformed(
+                    path: modelFile, field: "input_shape", expected: "\(inputShape), the shape of the data's samples",
+                    found: "\(architecture.inputShape)")
+            }
+            let plan = try architecture.plan()
+            guard plan.outputShape == [outputs] else {
+                throw BackpropError.malformed(
+                    path: modelFile, field: "layers", expected: "a last layer with \(outputs) outputs (the data's classes or targets)",
+                    found: "output shape \(plan.outputShape)")
+            }
+            return architecture
+        }
         if model.needsImages && inputShape.rank != 3 {
             throw ValidationError(
                 "--model \(model.rawValue) needs images [height, width, channels], but the samples have shape \(inputShape); use --model mlp"

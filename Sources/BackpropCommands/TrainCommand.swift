@@ -51,7 +51,8 @@ public struct SummaryCommand: ParsableCommand {
 
     public func run() throws {
         let shape = Shape(try parseIntegerList(inputShape, option: "--input-shape", range: 1...Limits.imagePixels, maximumCount: 4))
-        let architecture = try network.architecture(inputShape: shape, outputs: classes)
+        let architecture =
+            try network.modelFile.map { try Architecture(contentsOf: $0) } ?? network.architecture(inputShape: shape, outputs: classes)
         try MemoryCheck.check(try architecture.plan(), batchSize: 0, stateBuffers: 0, hint: "use fewer or narrower layers")
         let model = try architecture.makeModel()
         try model.validate()

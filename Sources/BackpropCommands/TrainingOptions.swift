@@ -180,6 +180,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("csv-log"), help: "Write one CSV row per epoch to this file.")
     var csvLog: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Write the trained model to this file (safetensors weights with the architecture, preprocessing and class names in its metadata)."
+    )
+    var save: String?
+
     @Option(name: .long, parsing: .unconditional, help: "Threads for the kernels and oneDNN (default: all cores).")
     var threads: Int?
 
@@ -260,7 +267,9 @@ struct TrainingOptions: ParsableArguments {
         if let classNames, parseClassNames(classNames).isEmpty {
             throw ValidationError.option("--class-names", "names separated by commas", got: classNames)
         }
-        for (value, name) in [(data, "--data"), (labels, "--labels"), (csvLog, "--csv-log"), (labelColumn, "--label-column")] {
+        for (value, name) in [
+            (data, "--data"), (labels, "--labels"), (csvLog, "--csv-log"), (labelColumn, "--label-column"), (save, "--save"),
+        ] {
             if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("\(name) needs a value, got an empty one")
             }

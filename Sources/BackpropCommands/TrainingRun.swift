@@ -85,7 +85,29 @@ struct TrainingRun {
             String(
                 format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, seconds,
                 Double(run.train.count) * Double(history.epochs.count) / max(seconds, 1e-9)))
-        return try report(run, history: history)
+        let outcome = try report(run, history: history)
+        if let path = options.save {
+            try run.model.save(to: path, metadata: modelMetadata(run))
+            log("Saved the model to \(path)")
+        }
+        return outcome
+    }
+
+    /// What a model file keeps beside the architecture: the task, the class names, the target
+    /// scaling of a regression, and the options of the run.
+    private func modelMetadata(_ run: PreparedRun) -> [String: String] {
+        func json(_ value: Any) -> String {
+            String(decoding: (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        }
+        var metadata = [
+            "backprop.task": run.data.task.rawValue, "backprop.class_names": json(run.data.task == .classification ? run.classNames : []),
+            "backprop.training": json(CommandLine.arguments.dropFirst().map { $0 }),
+        ]
+        if let scaling = run.targetScaling {
+            metadata["backprop.target_mean"] = json(scaling.mean.map(Double.init))
+            metadata["backprop.target_std"] = json(scaling.deviation.map(Double.init))
+        }
+        return metadata
     }
 
     /// Validation and test batches.
@@ -96,6 +118,17 @@ struct TrainingRun {
     func prepare() throws -> PreparedRun {
         if let threads = options.threads, !Backends.setThreadCount(threads) {
             throw ValidationError("--threads: no OpenMP runtime is loaded, so the thread count cannot be set")
+        }
+        if let path = options.save {
+            // Refuse before training, not after it: a model that cannot be written is lost work.
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw BackpropError.unwritable(path: path, reason: "it is a folder; --save names the model file")
+            }
+            let folder = AtomicFile.split(path).folder
+            guard access(folder, W_OK) == 0 else {
+                throw BackpropError.unwritable(path: path, reason: "the folder \(folder): \(String(cString: strerror(errno)))")
+            }
         }
         let request = DataRequest(
             path: options.data, format: options.format, labelColumn: options.labelColumn, labelsPath: options.labels,
@@ -254,22 +287,26 @@ struct TrainingRun {
         )
     }
 
-    /// The architecture, behind a Normalization layer fitted on the training split when asked for.
+    /// The architecture, behind a Normalization layer fitted on the training split when asked for
+    /// (part of the architecture, so a saved model applies it too).
     private func makeModel(_ architecture: Architecture, training: any Dataset) throws -> Model {
-        let built = try architecture.makeModel()
         let inputShape = architecture.inputShape
         let kind: Normalization.Kind? =
             switch options.normalize {
             case .standard: .standardization
             case .minmax: .minMax
-            case .auto: inputShape.rank == 1 ? .standardization : nil
+            case .auto: inputShape.rank == 1 && options.network.modelFile == nil ? .standardization : nil
             case .none: nil
             }
-        guard let kind else { return built }
-        let normalization = Normalization(inputShape: inputShape, kind: kind, perChannel: inputShape.rank == 3)
+        guard let kind else { return try architecture.makeModel() }
+        var normalized = architecture
+        normalized.layers.insert(.normalization(kind: kind, perChannel: inputShape.rank == 3), at: 0)
+        let model = try normalized.makeModel()
+        guard let normalization = (model.network as? Sequential)?.layers.first as? Normalization else {
+            preconditionFailure("the first layer was just made a Normalization")
+        }
         normalization.adapt(try training.materialized().inputs)
-        let layers = (built.network as? Sequential)?.layers ?? [built.network]
-        return Model(inputShape: inputShape, Sequential([normalization] + layers))
+        return model
     }
 
     private func makeOptimizer() -> Optimizer {

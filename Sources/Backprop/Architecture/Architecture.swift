@@ -62,6 +62,8 @@ public struct Architecture: Sendable, Equatable {
     /// Builds the model (weights initialized from the global generator).
     public func makeModel() throws -> Model {
         let plan = try plan()
-        return Model(inputShape: inputShape, Sequential(plan.steps.map { $0.layer.makeLayer(for: $0.input) }))
+        let model = Model(inputShape: inputShape, Sequential(plan.steps.map { $0.layer.makeLayer(for: $0.input) }))
+        model.architecture = self
+        return model
     }
 }

@@ -20,6 +20,8 @@ public enum LayerSpec: Sendable, Equatable {
     case dropout(rate: Float)
     /// `Flatten()`.
     case flatten
+    /// `Normalization(inputShape:kind:perChannel:)`; its statistics are fitted on training data.
+    case normalization(kind: Normalization.Kind = .standardization, perChannel: Bool = false)
 
     /// The layer's name in summaries and errors.
     public var name: String {
@@ -32,6 +34,7 @@ public enum LayerSpec: Sendable, Equatable {
         case .activation(let function): "Activation(\(function))"
         case .dropout(let rate): "Dropout(\(rate))"
         case .flatten: "Flatten"
+        case .normalization: "Normalization"
         }
     }
 
@@ -68,6 +71,8 @@ public enum LayerSpec: Sendable, Equatable {
             return (input, try product(4, channels))
         case .activation, .dropout:
             return (input, 0)
+        case .normalization(_, let perChannel):
+            return (input, 2 * (perChannel ? (input.last ?? 1) : input.elementCount))
         case .flatten:
             return ([input.elementCount], 0)
         }
@@ -97,6 +102,175 @@ public enum LayerSpec: Sendable, Equatable {
         case .activation(let function): return Activation(function)
         case .dropout(let rate): return Dropout(rate: rate)
         case .flatten: return Flatten()
+        case .normalization(let kind, let perChannel): return Normalization(inputShape: input, kind: kind, perChannel: perChannel)
         }
+    }
+}
+
+// MARK: JSON (the architecture file; the schema is documented on `Architecture`)
+
+extension LayerSpec {
+    init(json reader: FieldReader) throws {
+        guard let type = try reader.optionalString("type") else { throw reader.fail("type", "a layer type") }
+        func activation(_ key: String = "activation") throws -> ActivationFunction {
+            guard let text = try reader.optionalString(key) else { return .identity }
+            guard let function = ActivationFunction(jsonName: text) else {
+                throw reader.fail(key, "identity, relu, sigmoid, tanh, softplus, softmax, log_softmax, leaky_relu(SLOPE) or elu(ALPHA)")
+            }
+            return function
+        }
+        func regularizer() throws -> Regularizer? {
+            let l1 = Float(try reader.optionalNumber("l1") ?? 0)
+            let l2 = Float(try reader.optionalNumber("l2") ?? 0)
+            guard l1 >= 0 else { throw reader.fail("l1", "a number ≥ 0") }
+            guard l2 >= 0 else { throw reader.fail("l2", "a number ≥ 0") }
+            switch (l1 > 0, l2 > 0) {
+            case (true, true): return .l1l2(l1: l1, l2: l2)
+            case (true, false): return .l1(l1)
+            case (false, true): return .l2(l2)
+            case (false, false): return nil
+            }
+        }
+        func padding() throws -> Padding {
+            switch reader.object["padding"] {
+            case nil: return .valid
+            case let text as String where text == "valid": return .valid
+            case let text as String where text == "same": return .same
+            case is [Any]:
+                let sides = try reader.integers("padding")
+                guard sides.count == 4, sides.allSatisfy({ $0 >= 0 }) else {
+                    throw reader.fail("padding", "\"valid\", \"same\" or [top, left, bottom, right]")
+                }
+                return .explicit(top: sides[0], left: sides[1], bottom: sides[2], right: sides[3])
+            default: throw reader.fail("padding", "\"valid\", \"same\" or [top, left, bottom, right]")
+            }
+        }
+        let common: Set<String> = ["type"]
+        switch type {
+        case "dense":
+            try reader.allowOnly(common.union(["units", "activation", "l1", "l2"]))
+            self = .dense(units: try reader.integer("units"), activation: try activation(), regularizer: try regularizer())
+        case "conv2d":
+            try reader.allowOnly(common.union(["filters", "kernel_size", "stride", "padding", "activation", "l1", "l2"]))
+            self = .conv2D(
+                filters: try reader.integer("filters"), kernelSize: try reader.integer("kernel_size"),
+                stride: try reader.optionalInteger("stride").map { _ in try reader.integer("stride") } ?? 1, padding: try padding(),
+                activation: try activation(), regularizer: try regularizer())
+        case "max_pool2d", "avg_pool2d":
+            try reader.allowOnly(common.union(["size", "stride", "padding"]))
+            let size = try reader.integer("size")
+            let stride = try reader.optionalInteger("stride").map { _ in try reader.integer("stride") }
+            self =
+                type == "max_pool2d"
+                ? .maxPool2D(size: size, stride: stride, padding: try padding())
+                : .avgPool2D(size: size, stride: stride, padding: try padding())
+        case "batch_norm":
+            try reader.allowOnly(common.union(["momentum", "epsilon"]))
+            let momentum = Float(try reader.optionalNumber("momentum") ?? 0.99)
+            let epsilon = Float(try reader.optionalNumber("epsilon") ?? 1e-3)
+            guard momentum >= 0 && momentum < 1 else { throw reader.fail("momentum", "a number in [0, 1)") }
+            guard epsilon > 0 else { throw reader.fail("epsilon", "a positive number") }
+            self = .batchNorm(momentum: momentum, epsilon: epsilon)
+        case "activation":
+            try reader.allowOnly(common.union(["function"]))
+            guard reader.object["function"] != nil else { throw reader.fail("function", "an activation name") }
+            self = .activation(try activation("function"))
+        case "dropout":
+            try reader.allowOnly(common.union(["rate"]))
+            guard let rate = try reader.optionalNumber("rate"), rate >= 0, rate < 1 else { throw reader.fail("rate", "a number in [0, 1)") }
+            self = .dropout(rate: Float(rate))
+        case "flatten":
+            try reader.allowOnly(common)
+            self = .flatten
+        case "normalization":
+            try reader.allowOnly(common.union(["kind", "per_channel"]))
+            let kind: Normalization.Kind
+            switch try reader.optionalString("kind") ?? "standard" {
+            case "standard": kind = .standardization
+            case "minmax": kind = .minMax
+            default: throw reader.fail("kind", "\"standard\" or \"minmax\"")
+            }
+            self = .normalization(kind: kind, perChannel: try reader.optionalBool("per_channel") ?? false)
+        default:
+            throw reader.fail("type", "dense, conv2d, max_pool2d, avg_pool2d, batch_norm, activation, dropout, flatten or normalization")
+        }
+    }
+
+    var jsonObject: [String: Any] {
+        func regularizerFields(_ regularizer: Regularizer?) -> [String: Any] {
+            switch regularizer {
+            case .l1(let l1): ["l1": l1]
+            case .l2(let l2): ["l2": l2]
+            case .l1l2(let l1, let l2): ["l1": l1, "l2": l2]
+            case nil: [:]
+            }
+        }
+        func paddingValue(_ padding: Padding) -> Any {
+            switch padding {
+            case .valid: "valid"
+            case .same: "same"
+            case .explicit(let t, let l, let b, let r): [t, l, b, r]
+            }
+        }
+        switch self {
+        case .dense(let units, let activation, let regularizer):
+            return ["type": "dense", "units": units, "activation": activation.jsonName].merging(regularizerFields(regularizer)) { a, _ in a
+            }
+        case .conv2D(let filters, let k, let s, let padding, let activation, let regularizer):
+            return [
+                "type": "conv2d", "filters": filters, "kernel_size": k, "stride": s, "padding": paddingValue(padding),
+                "activation": activation.jsonName,
+            ].merging(regularizerFields(regularizer)) { a, _ in a }
+        case .maxPool2D(let size, let stride, let padding), .avgPool2D(let size, let stride, let padding):
+            var object: [String: Any] = [
+                "type": { if case .maxPool2D = self { "max_pool2d" } else { "avg_pool2d" } }(), "size": size,
+                "padding": paddingValue(padding),
+            ]
+            if let stride { object["stride"] = stride }
+            return object
+        case .batchNorm(let momentum, let epsilon): return ["type": "batch_norm", "momentum": momentum, "epsilon": epsilon]
+        case .activation(let function): return ["type": "activation", "function": function.jsonName]
+        case .dropout(let rate): return ["type": "dropout", "rate": rate]
+        case .flatten: return ["type": "flatten"]
+        case .normalization(let kind, let perChannel):
+            return ["type": "normalization", "kind": kind == .standardization ? "standard" : "minmax", "per_channel": perChannel]
+        }
+    }
+}
+
+extension ActivationFunction {
+    /// The architecture file's name: `relu`, `log_softmax`, `leaky_relu(0.1)`, `elu(1.0)`.
+    var jsonName: String {
+        switch self {
+        case .identity: "identity"
+        case .relu: "relu"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .softplus: "softplus"
+        case .softmax: "softmax"
+        case .logSoftmax: "log_softmax"
+        case .leakyRelu(let slope): "leaky_relu(\(slope))"
+        case .elu(let alpha): "elu(\(alpha))"
+        }
+    }
+
+    init?(jsonName text: String) {
+        let simple: [String: ActivationFunction] = [
+            "identity": .identity, "linear": .identity, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh, "softplus": .softplus,
+            "softmax": .softmax, "log_softmax": .logSoftmax,
+        ]
+        if let function = simple[text] {
+            self = function
+            return
+        }
+        for (prefix, make) in [
+            ("leaky_relu(", { ActivationFunction.leakyRelu(slope: $0) }), ("elu(", { ActivationFunction.elu(alpha: $0) }),
+        ]
+        where text.hasPrefix(prefix) && text.hasSuffix(")") {
+            guard let value = Float(text.dropFirst(prefix.count).dropLast()), value.isFinite else { return nil }
+            self = make(value)
+            return
+        }
+        return nil
     }
 }

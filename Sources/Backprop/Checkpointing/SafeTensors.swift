@@ -234,10 +234,18 @@ public struct SafeTensors: Sendable {
 
 /// Writing a file so that a crash at any moment leaves either the old content or the new.
 public enum AtomicFile {
+    /// The folder and the file name of `path` ("." for a bare name). Written out because
+    /// Foundation's `deletingLastPathComponent` traps on some one-character paths ("0").
+    public static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
     /// temp file → write → fsync → rename → fsync of the folder.
     public static func write(_ data: Data, to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
+        let (folder, name) = split(path)
+        let temporary = folder + "/.\(name).tmp-\(getpid())"
         func failure() -> BackpropError { .unwritable(path: path, reason: String(cString: strerror(errno))) }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw failure() }

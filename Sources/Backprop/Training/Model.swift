@@ -16,6 +16,9 @@ public final class Model {
     public let network: any Layer
     /// Shape of one sample (without the batch axis).
     public let inputShape: Shape
+    /// The description the model was built from (``Architecture/makeModel()``), which model
+    /// files store; nil for a model built from layers directly.
+    public internal(set) var architecture: Architecture?
     /// Set by ``compile(optimizer:loss:metrics:)``.
     public private(set) var optimizer: Optimizer?
     /// Set by ``compile(optimizer:loss:metrics:)``.

@@ -37,6 +37,8 @@ enum Tool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        // Output files named by relative paths (a fuzzed --save 0) land in the scratch folder.
+        process.currentDirectoryURL = URL(fileURLWithPath: TinyData.root)
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

@@ -31,6 +31,7 @@ struct TrainOptionTests {
         "--class-names": "classificationReportNamesTheClasses", "--top-k": "classificationReportNamesTheClasses",
         "--csv-log": "csvLogWritesOneRowPerEpoch", "--threads": "threadsAreSet", "--seed": "seedFixesTheRun",
         "--quiet": "quietPrintsOnlyTheTestFigures (TrainCommandProcessTests)",
+        "--model-file": "trainSavesWhatItTrained (ModelFileTests)", "--save": "trainSavesWhatItTrained (ModelFileTests)",
     ]
 
     final class Lines: @unchecked Sendable {
@@ -48,7 +49,7 @@ struct TrainOptionTests {
         fill("--data", TinyData.classificationCSV)
         fill("--epochs", "3")
         fill("--batch-size", "16")
-        if !full.contains("--model") { fill("--hidden", "8") }
+        if !full.contains("--model") && !full.contains("--model-file") { fill("--hidden", "8") }
         if !full.contains("--quiet") { full.append("--quiet") }
         let options = try TrainingOptions.parse(full)
         let lines = Lines()

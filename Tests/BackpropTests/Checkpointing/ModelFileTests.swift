@@ -1,0 +1,142 @@
+import Backprop
+import Foundation
+import Testing
+
+@testable import BackpropCommands
+
+struct ArchitectureFileTests {
+    static let cnnJSON = """
+        {"format": "backprop-architecture", "version": 1, "input_shape": [8, 8, 1],
+         "layers": [
+           {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu", "l2": 0.0001},
+           {"type": "batch_norm"},
+           {"type": "max_pool2d", "size": 2},
+           {"type": "avg_pool2d", "size": 2, "stride": 1, "padding": [0, 0, 1, 1]},
+           {"type": "flatten"},
+           {"type": "dense", "units": 6, "activation": "leaky_relu(0.1)", "l1": 0.001},
+           {"type": "dropout", "rate": 0.25},
+           {"type": "activation", "function": "elu(0.5)"},
+           {"type": "dense", "units": 2}
+         ]}
+        """
+
+    @Test func readsEveryFieldAndWritesItBack() throws {
+        let architecture = try Architecture(json: Data(Self.cnnJSON.utf8), source: "cnn.json")
+        #expect(architecture.inputShape == [8, 8, 1] && architecture.layers.count == 9)
+        #expect(architecture.layers[0] == .conv2D(filters: 4, kernelSize: 3, padding: .same, activation: .relu, regularizer: .l2(0.0001)))
+        #expect(architecture.layers[3] == .avgPool2D(size: 2, stride: 1, padding: .explicit(top: 0, left: 0, bottom: 1, right: 1)))
+        #expect(architecture.layers[5] == .dense(units: 6, activation: .leakyRelu(slope: 0.1), regularizer: .l1(0.001)))
+        #expect(architecture.layers[7] == .activation(.elu(alpha: 0.5)))
+        let again = try Architecture(json: architecture.jsonData(), source: "written")
+        #expect(again == architecture)
+        #expect(try architecture.plan().outputShape == [2])
+    }
+
+    @Test(
+        arguments: [
+            (#"{"input_shape": [4], "layers": [{"type": "lstm"}]}"#, "layers[0].type"),
+            (#"{"input_shape": [4], "layers": [{"type": "dense"}]}"#, "layers[0].units"),
+            (#"{"input_shape": [4], "layers": [{"type": "dense", "units": 3, "activaton": "relu"}]}"#, "layers[0].activaton"),
+            (#"{"input_shape": [4], "layers": [{"type": "dense", "units": 3, "activation": "swish"}]}"#, "layers[0].activation"),
+            (#"{"input_shape": [4], "layers": [{"type": "dense", "units": -3}]}"#, "layers[0].units"),
+            (#"{"input_shape": [4], "layers": [{"type": "dropout", "rate": 1.5}]}"#, "layers[0].rate"),
+            (
+                #"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "full"}]}"#,
+                "layers[0].padding"
+            ),
+            (#"{"input_shape": [0], "layers": []}"#, "input_shape"),
+            (#"{"layers": []}"#, "input_shape"),
+            (#"{"input_shape": [4], "layers": 3}"#, "layers"),
+            (#"{"format": "keras", "input_shape": [4], "layers": []}"#, "format"),
+            (#"{"input_shape": [4], "layers": [], "extra": 1}"#, "extra"),
+            ("[1]", "architecture"),
+        ] as [(String, String)])
+    func badArchitectureFilesNameTheField(_ json: String, field: String) {
+        #expect {
+            _ = try Architecture(json: Data(json.utf8), source: "arch.json")
+        } throws: { error in
+            "\(error)".contains("arch.json") && "\(error)".contains(field)
+        }
+    }
+
+    @Test func aLayerThatDoesNotFitIsNamedByIndex() throws {
+        let architecture = try Architecture(
+            json: Data(#"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]}"#.utf8),
+            source: "a.json")
+        #expect { try architecture.plan() } throws: { "\($0)".contains("layer 0") && "\($0)".contains("N = 4, F = 5") }
+    }
+}
+
+struct ModelFileTests {
+    static func folder() -> String {
+        let path = NSTemporaryDirectory() + "backprop-models-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func aLoadedModelPredictsBitIdentically() throws {
+        seedGlobalRandom(8)
+        let architecture = try Architecture(json: Data(ArchitectureFileTests.cnnJSON.utf8), source: "cnn.json")
+        let model = try architecture.makeModel()
+        model.compile(optimizer: Adam(learningRate: 1e-2), loss: .softmaxCrossEntropy)
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor.randomNormal([16, 8, 8, 1], generator: &generator)
+        model.fit(x, Tensor((0..<16).map { Float($0 % 2) }), batchSize: 8, epochs: 2, verbose: false)  // moves the batch-norm statistics
+        let path = Self.folder() + "/cnn.safetensors"
+        try model.save(to: path, metadata: ["backprop.class_names": "[\"a\",\"b\"]"])
+        let (loaded, metadata) = try Model.load(from: path)
+        #expect(loaded.predict(x).scalars == model.predict(x).scalars)
+        #expect(metadata["backprop.class_names"] == "[\"a\",\"b\"]")
+        #expect(loaded.architecture == architecture)
+    }
+
+    @Test func filesThatDoNotMatchTheirArchitectureAreRefused() throws {
+        seedGlobalRandom(1)
+        let model = try Architecture(inputShape: [3], layers: [.dense(units: 2)]).makeModel()
+        let folder = Self.folder()
+        try model.save(to: folder + "/good.safetensors")
+        var file = try SafeTensors(contentsOf: folder + "/good.safetensors")
+        var missing = file
+        missing.tensors["layers.0.bias"] = nil
+        try missing.write(to: folder + "/missing.safetensors")
+        #expect { try Model.load(from: folder + "/missing.safetensors") } throws: { "\($0)".contains("layers.0.bias") }
+        file.tensors["layers.0.weight"] = .init(shape: [2, 3], values: [Float](repeating: 0, count: 6))
+        try file.write(to: folder + "/transposed.safetensors")
+        #expect { try Model.load(from: folder + "/transposed.safetensors") } throws: {
+            "\($0)".contains("layers.0.weight") && "\($0)".contains("[3, 2]")
+        }
+        file.metadata[Model.architectureMetadataKey] = #"{"input_shape": [3], "layers": [{"type": "dens", "units": 2}]}"#
+        try file.write(to: folder + "/unknown.safetensors")
+        #expect { try Model.load(from: folder + "/unknown.safetensors") } throws: { "\($0)".contains("layers[0].type") }
+        file.metadata = [:]
+        try file.write(to: folder + "/plain.safetensors")
+        #expect { try Model.load(from: folder + "/plain.safetensors") } throws: { "\($0)".contains("backprop.architecture") }
+    }
+
+    /// `train --model-file arch.json --save model.safetensors`: the saved model gives the trained
+    /// model's predictions exactly, and keeps the class names and the fitted normalization.
+    @Test func trainSavesWhatItTrained() throws {
+        let folder = Self.folder()
+        let architecture = folder + "/mlp.json"
+        FileManager.default.createFile(
+            atPath: architecture,
+            contents: Data(
+                #"{"input_shape": [3], "layers": [{"type": "dense", "units": 8, "activation": "relu"}, {"type": "batch_norm"}, {"type": "dense", "units": 3}]}"#
+                    .utf8))
+        let path = folder + "/model.safetensors"
+        let outcome = try TrainOptionTests.train(["--model-file", architecture, "--save", path, "--normalize", "standard"]).outcome
+        let (loaded, metadata) = try Model.load(from: path)
+        let inputs = try outcome.run.test.materialized().inputs
+        #expect(loaded.predict(inputs).scalars == outcome.run.model.predict(inputs).scalars)
+        #expect(metadata["backprop.class_names"] == #"["setosa","versicolor","virginica"]"#)
+        #expect(loaded.architecture?.layers.first == .normalization(kind: .standardization, perChannel: false))
+        #expect(throws: Error.self) { try TrainOptionTests.train(["--model-file", architecture, "--hidden", "4"]) }
+        #expect { try TrainOptionTests.train(["--save", "/nonexistent-folder/m.safetensors"]) } throws: {
+            "\($0)".contains("/nonexistent-folder")
+        }
+        let wrongOutputs = folder + "/wrong.json"
+        FileManager.default.createFile(
+            atPath: wrongOutputs, contents: Data(#"{"input_shape": [3], "layers": [{"type": "dense", "units": 5}]}"#.utf8))
+        #expect { try TrainOptionTests.train(["--model-file", wrongOutputs]) } throws: { "\($0)".contains("3 outputs") }
+    }
+}
