@@ -113,9 +113,8 @@ struct ModelOptions: ParsableArguments {
         try check(dropout, "--dropout", "in [0, 1)") { $0 >= 0 && $0 < 1 }
         try check(l1, "--l1", "a number ≥ 0") { $0 >= 0 }
         try check(l2, "--l2", "a number ≥ 0") { $0 >= 0 }
-        let widths = try parseIntegerList(hidden, option: "--hidden", range: 1...Limits.layerWidth)
+        _ = try parseIntegerList(hidden, option: "--hidden", range: 1...Limits.layerWidth)
         if model != .mlp && hidden != "512,256" { throw ValidationError("--hidden applies to --model mlp; got --model \(model.rawValue)") }
-        _ = widths
     }
 
     /// The options the preset is built with.

@@ -345,6 +345,7 @@ struct TrainingRun {
         let total = perEpoch * options.epochs
         let warmup = options.warmup * perEpoch
         let factor = options.decayFactor ?? 0.5
+        let milestones = try options.milestoneEpochs()
         let schedule: LearningRateSchedule? =
             switch options.lrSchedule {
             case .constant, .plateau: options.warmup > 0 ? .constant(lr) : nil
@@ -352,8 +353,8 @@ struct TrainingRun {
             case .exponential: .exponential(initial: lr, rate: 0.01, steps: total - warmup)
             case .step:
                 .piecewise(
-                    boundaries: try options.milestoneEpochs().map { ($0 - 1) * perEpoch - warmup },
-                    values: (0...(try options.milestoneEpochs().count)).map { lr * pow(factor, Float($0)) })
+                    boundaries: milestones.map { ($0 - 1) * perEpoch - warmup },
+                    values: (0...milestones.count).map { lr * pow(factor, Float($0)) })
             case .cosine: .cosine(initial: lr, period: total - warmup)
             case .invsqrt: .inverseSquareRoot(initial: lr, steps: perEpoch)
             }

@@ -81,15 +81,16 @@ public struct CSVTable: Sendable {
                         path: path, field: "row \(line), column \(header[column])", expected: "a number",
                         found: "a missing value '\(trimmed)'")
                 }
+                // BackpropError shows the field with its control characters escaped.
                 if let control = trimmed.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7f }) {
                     throw BackpropError.malformed(
                         path: path, field: "row \(line), column \(header[column])", expected: "a number",
-                        found: "control character U+\(String(format: "%04X", control.value)) in \(Self.escaped(trimmed))")
+                        found: "control character U+\(String(format: "%04X", control.value)) in '\(trimmed)'")
                 }
                 guard let value = Float(trimmed), value.isFinite else {
                     throw BackpropError.malformed(
                         path: path, field: "row \(line), column \(header[column])", expected: "a finite number",
-                        found: Self.escaped(trimmed))
+                        found: "'\(trimmed)'")
                 }
                 values.append(value)
             }
@@ -112,14 +113,6 @@ public struct CSVTable: Sendable {
         }
         features = Tensor(values, shape: [rows.count, width - 1])
         featureNames = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
-    }
-
-    /// A field for an error message: quoted, control characters as \u{…}, at most 40 characters.
-    static func escaped(_ field: String) -> String {
-        let shown = field.unicodeScalars.prefix(40).map {
-            $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0)
-        }
-        return "'" + shown.joined() + (field.unicodeScalars.count > 40 ? "…" : "") + "'"
     }
 
     static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "?", "null"].contains(field) }
