@@ -17,6 +17,7 @@ public struct BackpropCommand: ParsableCommand {
     /// status (2 for a bad option, 1 for bad data, 128 + n after signal n).
     public static func runAsTool(_ arguments: [String]? = nil) -> Never {
         Interruption.installHandlers()
+        Invocation.arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
@@ -45,5 +46,17 @@ public struct BackpropCommand: ParsableCommand {
     private static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(
             separator: " ")
+    }
+}
+
+/// The arguments the tool was started with (after the program name), which a run stores so it
+/// can be resumed with the same options.
+enum Invocation {
+    nonisolated(unsafe) static var arguments: [String] = Array(CommandLine.arguments.dropFirst())
+
+    /// The arguments after the subcommand's name.
+    static func arguments(after command: String) -> [String] {
+        guard let index = arguments.firstIndex(of: command) else { return arguments }
+        return Array(arguments[(index + 1)...])
     }
 }

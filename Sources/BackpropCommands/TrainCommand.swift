@@ -20,7 +20,68 @@ public struct TrainCommand: ParsableCommand {
     /// Data and configuration problems surface as errors that the tool prints on one line and
     /// exits non-zero with.
     public func run() throws {
-        try TrainingRun(options: options).execute()
+        let arguments = Invocation.arguments(after: "train")
+        guard let folder = options.resume else {
+            try TrainingRun(options: options, arguments: arguments).execute()
+            return
+        }
+        // The resumed run takes every option from the checkpoint; only how it runs may change.
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            switch name {
+            case "--resume", "--threads": index += argument.contains("=") ? 1 : 2
+            case "--quiet": index += 1
+            default:
+                throw ValidationError(
+                    "--resume continues the run with the options it was started with; \(name) cannot be given with it (only --threads and --quiet)"
+                )
+            }
+        }
+        let (path, checkpoint) = try Self.latestCheckpoint(folder)
+        guard let json = checkpoint.metadata[TrainingRun.argumentsKey],
+            let stored = try? JSONDecoder().decode([String].self, from: Data(json.utf8))
+        else {
+            throw BackpropError.malformed(
+                path: path, field: "__metadata__.\(TrainingRun.argumentsKey)",
+                expected: "the arguments of the run (a JSON list of strings)",
+                found: checkpoint.metadata[TrainingRun.argumentsKey] ?? "nothing")
+        }
+        var resumed: TrainingOptions
+        do {
+            resumed = try TrainingOptions.parse(stored)
+        } catch {
+            throw BackpropError.malformed(
+                path: path, field: "__metadata__.\(TrainingRun.argumentsKey)", expected: "train options",
+                found: "\(stored.joined(separator: " ")): \(TrainingOptions.message(for: error))")
+        }
+        resumed.quiet = options.quiet || resumed.quiet
+        if let threads = options.threads { resumed.threads = threads }
+        try TrainingRun(options: resumed, arguments: stored, resume: (checkpoint, path)).execute()
+    }
+
+    /// The checkpoint `--resume` names: a checkpoint file, or the newest readable one in a
+    /// checkpoint folder or in a run folder's `checkpoints/`.
+    static func latestCheckpoint(_ location: String) throws -> (path: String, checkpoint: TrainingCheckpoint) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory) else {
+            throw BackpropError.fileNotFound(path: location)
+        }
+        guard isDirectory.boolValue else { return (location, try TrainingCheckpoint(contentsOf: location)) }
+        let folders = ModelCheckpoint.checkpoints(in: location).isEmpty ? [location + "/checkpoints", location] : [location]
+        for folder in folders {
+            guard !ModelCheckpoint.checkpoints(in: folder).isEmpty else { continue }
+            guard let latest = ModelCheckpoint.latest(in: folder) else {
+                // None reads: say why the newest does not.
+                let newest = folder + "/" + ModelCheckpoint.checkpoints(in: folder).last!.name
+                return (newest, try TrainingCheckpoint(contentsOf: newest))
+            }
+            for problem in latest.skipped { print("Skipped a checkpoint that does not read: \(problem)") }
+            return (latest.path, latest.checkpoint)
+        }
+        throw BackpropError.malformed(
+            path: location, field: "checkpoints", expected: "epoch-….safetensors files (here or in checkpoints/)", found: "none")
     }
 }
 

@@ -187,6 +187,32 @@ struct TrainingOptions: ParsableArguments {
     )
     var save: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Name of the run: its folder runs/NAME holds the model (without --save) and the checkpoints (without --checkpoint-dir). Default: the model and the time."
+    )
+    var name: String?
+
+    @Option(
+        name: .customLong("checkpoint-dir"),
+        help: "Write checkpoints (weights and the whole training state) here after every epoch (default: runs/NAME/checkpoints).")
+    var checkpointDir: String?
+
+    @Option(
+        name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Also write a checkpoint every N steps.")
+    var checkpointEvery: Int?
+
+    @Option(name: .customLong("keep-checkpoints"), parsing: .unconditional, help: "Checkpoints kept, newest first (default 2).")
+    var keepCheckpoints: Int = 2
+
+    @Option(
+        name: .long,
+        help:
+            "Continue an interrupted run from the newest checkpoint in this folder (a run folder, a checkpoint folder or one checkpoint file), with the options it was started with; it ends with the weights an uninterrupted run would have."
+    )
+    var resume: String?
+
     @Option(name: .long, parsing: .unconditional, help: "Threads for the kernels and oneDNN (default: all cores).")
     var threads: Int?
 
@@ -264,11 +290,19 @@ struct TrainingOptions: ParsableArguments {
         if let imageSize { _ = try parseImageSize(imageSize) }
         if let topK { try check(topK, "--top-k", in: 1...Limits.classes) }
         if let threads { try check(threads, "--threads", in: 1...Limits.threads) }
+        if let checkpointEvery { try check(checkpointEvery, "--checkpoint-every", in: 1...Limits.epochs * 1000) }
+        try check(keepCheckpoints, "--keep-checkpoints", in: 1...1000)
+        if let name {
+            guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0") else {
+                throw ValidationError.option("--name", "a folder name (no '/')", got: name)
+            }
+        }
         if let classNames, parseClassNames(classNames).isEmpty {
             throw ValidationError.option("--class-names", "names separated by commas", got: classNames)
         }
         for (value, name) in [
             (data, "--data"), (labels, "--labels"), (csvLog, "--csv-log"), (labelColumn, "--label-column"), (save, "--save"),
+            (checkpointDir, "--checkpoint-dir"), (resume, "--resume"),
         ] {
             if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("\(name) needs a value, got an empty one")

@@ -28,6 +28,14 @@ struct PreparedRun {
     let targetScaling: (mean: [Float], deviation: [Float])?
     let classNames: [String]
     let topK: Int?
+    /// Writes the checkpoints (last among the callbacks, so it saves what every other one did).
+    let checkpoints: ModelCheckpoint
+    /// Where the model goes: --save, or runs/NAME/model.safetensors.
+    let modelPath: String
+    /// The arguments that repeat this run (`--name` included), kept in every file it writes.
+    let arguments: [String]
+    /// What `--resume` takes to continue this run: the run folder, or --checkpoint-dir.
+    let resumeLocation: String
 }
 
 /// What a run produced.
@@ -43,6 +51,10 @@ struct TrainingOutcome {
 /// One training run as the CLI performs it: prepare → fit → report.
 struct TrainingRun {
     let options: TrainingOptions
+    /// The train command's arguments as given (after `train`), stored so a run can be resumed.
+    var arguments: [String] = []
+    /// The checkpoint to continue, and its path.
+    var resume: (checkpoint: TrainingCheckpoint, path: String)?
     /// Where everything but errors goes (tests capture it).
     var output: (String) -> Void = { print($0) }
 
@@ -64,16 +76,27 @@ struct TrainingRun {
         log(
             "Training with \(options.optimizer.rawValue) (lr \(run.optimizer.learningRate)\(options.lrSchedule == .constant ? "" : ", \(options.lrSchedule.rawValue) schedule")), \(options.loss == .auto ? (run.data.task == .regression ? "mse" : "cross-entropy") : options.loss.rawValue) loss, batch \(options.batchSize)\(run.loader.augmentation.map { ", augmentation \($0)" } ?? ""), seed \(options.seed) on \(Backends.current.name) with \(Backends.threadCount) threads"
         )
+        if let resume {
+            let progress = resume.checkpoint.progress
+            log(
+                "Resuming from \(resume.path): epoch \(progress.epoch)\(progress.epochComplete ? " done" : ", step \(progress.stepsDone)") (\(progress.globalStep) steps in all)"
+            )
+        }
         let fitStart = Date()
         let history = try run.model.fit(
             run.loader, validation: run.validation.map { DataLoader($0, batchSize: Self.evaluationBatch) }, epochs: options.epochs,
-            callbacks: run.callbacks, verbose: !options.quiet)
+            callbacks: run.callbacks, verbose: !options.quiet, resumingFrom: resume?.checkpoint, checkpointSource: resume?.path ?? "")
         let seconds = Date().timeIntervalSince(fitStart)
+        if let failure = run.checkpoints.failure {
+            throw RunFailure(description: "could not write a checkpoint: \(failure)", exitCode: 1)
+        }
         if let signal = Interruption.signal {
+            let saved =
+                run.checkpoints.lastPath.map {
+                    "saved a checkpoint to \($0); continue with: backprop train --resume \(run.resumeLocation)"
+                } ?? "no checkpoint could be written"
             throw RunFailure(
-                description:
-                    "training was interrupted by \(Interruption.name(of: signal)) after \(history.epochs.count) epoch(s); nothing was saved",
-                exitCode: 128 + signal)
+                description: "training was interrupted by \(Interruption.name(of: signal)); \(saved)", exitCode: 128 + signal)
         }
         if let report = run.terminateOnNaN.report {
             throw RunFailure(
@@ -86,24 +109,28 @@ struct TrainingRun {
                 format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, seconds,
                 Double(run.train.count) * Double(history.epochs.count) / max(seconds, 1e-9)))
         let outcome = try report(run, history: history)
-        if let path = options.save {
-            try run.model.save(to: path, metadata: modelMetadata(run))
-            log("Saved the model to \(path)")
-        }
+        try run.model.save(to: run.modelPath, metadata: modelMetadata(run))
+        log("Saved the model to \(run.modelPath)")
         return outcome
     }
 
     /// What a model file keeps beside the architecture: the task, the class names, the target
     /// scaling of a regression, and the options of the run.
     private func modelMetadata(_ run: PreparedRun) -> [String: String] {
+        modelMetadata(task: run.data.task, classNames: run.classNames, scaling: run.targetScaling, arguments: run.arguments)
+    }
+
+    private func modelMetadata(
+        task: Task, classNames: [String], scaling: (mean: [Float], deviation: [Float])?, arguments: [String]
+    ) -> [String: String] {
         func json(_ value: Any) -> String {
             String(decoding: (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         }
         var metadata = [
-            "backprop.task": run.data.task.rawValue, "backprop.class_names": json(run.data.task == .classification ? run.classNames : []),
-            "backprop.training": json(CommandLine.arguments.dropFirst().map { $0 }),
+            "backprop.task": task.rawValue, "backprop.class_names": json(task == .classification ? classNames : []),
+            Self.argumentsKey: json(arguments),
         ]
-        if let scaling = run.targetScaling {
+        if let scaling {
             metadata["backprop.target_mean"] = json(scaling.mean.map(Double.init))
             metadata["backprop.target_std"] = json(scaling.deviation.map(Double.init))
         }
@@ -112,6 +139,8 @@ struct TrainingRun {
 
     /// Validation and test batches.
     static let evaluationBatch = 256
+    /// The metadata key of the train arguments that repeat the run.
+    static let argumentsKey = "backprop.training"
 
     // MARK: Prepare
 
@@ -119,6 +148,8 @@ struct TrainingRun {
         if let threads = options.threads, !Backends.setThreadCount(threads) {
             throw ValidationError("--threads: no OpenMP runtime is loaded, so the thread count cannot be set")
         }
+        let (name, runFolder) = try makeRunFolder()
+        let arguments = self.arguments + (options.name == nil ? ["--name", name] : [])
         if let path = options.save {
             // Refuse before training, not after it: a model that cannot be written is lost work.
             var isDirectory: ObjCBool = false
@@ -194,7 +225,18 @@ struct TrainingRun {
         let optimizer = makeOptimizer()
         model.compile(optimizer: optimizer, loss: loss, metrics: task == .classification ? [.accuracy] : [.meanAbsoluteError])
         let terminateOnNaN = TerminateOnNaN()
-        let callbacks = try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count)
+        let checkpointFolder = options.checkpointDir ?? runFolder + "/checkpoints"
+        if resume == nil, let existing = ModelCheckpoint.checkpoints(in: checkpointFolder).last {
+            throw ValidationError(
+                "\(checkpointFolder) already holds checkpoints of a run (\(existing.name)); continue it with --resume \(checkpointFolder), or choose another \(options.checkpointDir == nil ? "--name" : "--checkpoint-dir")"
+            )
+        }
+        let checkpoints = try ModelCheckpoint(
+            directory: checkpointFolder, everySteps: options.checkpointEvery, keepLast: options.keepCheckpoints,
+            best: options.validationSplit > 0 ? "val_loss" : nil,
+            metadata: modelMetadata(task: task, classNames: classNames, scaling: scaling, arguments: arguments))
+        let callbacks =
+            try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count) + [checkpoints]
         let prefetch =
             switch options.prefetch {
             case .auto: augmentation != nil || data.format == .images  // only PNG folders are read from disk
@@ -207,8 +249,32 @@ struct TrainingRun {
             data: data, train: train, validation: validation, test: data.test, architecture: architecture, model: model,
             optimizer: optimizer,
             loss: loss, callbacks: callbacks, terminateOnNaN: terminateOnNaN, loader: loader, targetScaling: scaling,
-            classNames: classNames,
-            topK: topK)
+            classNames: classNames, topK: topK, checkpoints: checkpoints, modelPath: options.save ?? runFolder + "/model.safetensors",
+            arguments: arguments, resumeLocation: options.checkpointDir ?? runFolder)
+    }
+
+    /// The run's folder, runs/NAME, created now; a default name (the model and the time) gets a
+    /// suffix when another run took it. Nothing is created when --save and --checkpoint-dir say
+    /// where everything goes.
+    private func makeRunFolder() throws -> (name: String, folder: String) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let model = options.network.modelFile == nil ? options.network.model.rawValue : "model"
+        let base = options.name ?? "\(model)-\(formatter.string(from: Date()))"
+        guard options.save == nil || options.checkpointDir == nil else { return (base, "runs/" + base) }
+        if mkdir("runs", 0o755) != 0 && errno != EEXIST {
+            throw BackpropError.unwritable(path: "runs", reason: String(cString: strerror(errno)))
+        }
+        for attempt in 1...1000 {
+            let name = attempt == 1 ? base : "\(base)-\(attempt)"
+            let folder = "runs/" + name
+            if mkdir(folder, 0o755) == 0 { return (name, folder) }
+            guard errno == EEXIST else { throw BackpropError.unwritable(path: folder, reason: String(cString: strerror(errno))) }
+            // A named run (or a resumed one) uses its folder again.
+            if options.name != nil { return (name, folder) }
+        }
+        throw BackpropError.unwritable(path: "runs/" + base, reason: "1000 runs of that name exist")
     }
 
     /// Empty splits, samples without values and test samples of another shape stop the run before

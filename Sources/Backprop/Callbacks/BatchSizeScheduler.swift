@@ -1,7 +1,7 @@
 /// Grows the batch size during training while the learning rate stays put ("Don't decay the
 /// learning rate, increase the batch size", Smith et al. 2018): at given epochs, or by `factor`
 /// when the monitored value plateaus.
-public final class BatchSizeScheduler: Callback {
+public final class BatchSizeScheduler: StatefulCallback {
     /// When the batch grows.
     public enum Rule: Sendable {
         /// Epoch (1-based) at which each new batch size starts.
@@ -43,5 +43,35 @@ public final class BatchSizeScheduler: Callback {
             changes.append((record.epoch + 1, state.batchSize))
             wait = 0
         }
+    }
+}
+
+extension BatchSizeScheduler {
+    private struct Change: Codable {
+        var epoch: Int
+        var batchSize: Int
+    }
+
+    private struct Fields: Codable {
+        var monitor: Monitor?
+        var wait: Int
+        var changes: [Change]
+    }
+
+    public func state() -> ComponentState {
+        ComponentState(Fields(monitor: monitor, wait: wait, changes: changes.map { Change(epoch: $0.epoch, batchSize: $0.batchSize) }))
+    }
+
+    public func restore(_ saved: ComponentState, model: Model, source: String) throws {
+        let fields = try saved.decode(Fields.self, source: source, component: "BatchSizeScheduler")
+        if let monitor {
+            guard let savedMonitor = fields.monitor else {
+                throw BackpropError.malformed(
+                    path: source, field: "state of BatchSizeScheduler", expected: "a monitor of \(monitor.name)", found: "none")
+            }
+            self.monitor = try monitor.restored(from: savedMonitor, source: source, component: "BatchSizeScheduler")
+        }
+        wait = fields.wait
+        changes = fields.changes.map { ($0.epoch, $0.batchSize) }
     }
 }

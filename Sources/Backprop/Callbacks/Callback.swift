@@ -11,6 +11,9 @@ public protocol Callback: AnyObject {
     /// After validation; `record` is what `History` stores for the epoch.
     func epochDidEnd(_ record: History.Epoch, _ state: TrainingState)
     func trainingDidEnd(_ state: TrainingState)
+    /// After every callback has handled a step or an epoch, or when a signal stopped training:
+    /// the run's state is complete here and can be saved (``TrainingState/checkpoint()``).
+    func boundaryReached(_ boundary: TrainingBoundary, _ state: TrainingState)
 }
 
 extension Callback {
@@ -20,6 +23,7 @@ extension Callback {
     public func batchDidEnd(_ batch: Int, logs: Logs, _ state: TrainingState) {}
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {}
     public func trainingDidEnd(_ state: TrainingState) {}
+    public func boundaryReached(_ boundary: TrainingBoundary, _ state: TrainingState) {}
 }
 
 /// What callbacks see of a running `fit`, and what they may change.
@@ -56,6 +60,19 @@ public final class TrainingState {
     public var shouldStop = false
     /// Why training was stopped early, shown to the user.
     public var stopReason: String?
+    /// The signal that stopped training between steps, if one did (the epoch it stopped in is
+    /// then incomplete: no validation, no epoch callbacks).
+    public internal(set) var interruption: Int32?
+
+    /// Steps done in the current epoch.
+    public internal(set) var stepsDoneInEpoch = 0
+    /// Whether the current epoch's end has run.
+    public internal(set) var epochComplete = false
+    var epochTotals: [Double] = []
+    var epochSamples = 0
+    var epochSeconds = 0.0
+    /// Every callback of the run, with the keys their states are saved under.
+    var callbacks: [any Callback] = []
 
     /// Creates the state `fit` hands to callbacks (public so callbacks can be tested on their own).
     public init(model: Model, optimizer: Optimizer, epochs: Int, sampleCount: Int, batchSize: Int, dropsRemainder: Bool = false) {
@@ -71,5 +88,74 @@ public final class TrainingState {
     public func stop(_ reason: String) {
         shouldStop = true
         stopReason = reason
+    }
+}
+
+extension TrainingState {
+    /// The keys of the stateful callbacks' states: the type name, then `#2`, `#3`… for repeats.
+    var statefulCallbacks: [(key: String, callback: any StatefulCallback)] {
+        var counts: [String: Int] = [:]
+        return callbacks.compactMap { callback in
+            guard let stateful = callback as? any StatefulCallback else { return nil }
+            let name = String(describing: type(of: stateful))
+            counts[name, default: 0] += 1
+            let count = counts[name]!
+            return (count == 1 ? name : "\(name)#\(count)", stateful)
+        }
+    }
+
+    /// The run's complete state now: meaningful at a ``TrainingBoundary`` (in
+    /// ``Callback/boundaryReached(_:_:)``), where a resumed run continues bit for bit.
+    public func checkpoint(metadata: [String: String] = [:]) -> TrainingCheckpoint {
+        var all = metadata
+        if let architecture = model.architecture {
+            all[Model.architectureMetadataKey] = String(decoding: architecture.jsonData(), as: UTF8.self)
+        }
+        let progress = TrainingProgress(
+            epoch: epoch, stepsDone: stepsDoneInEpoch, epochComplete: epochComplete, globalStep: globalStep, samplesSeen: samplesSeen,
+            sampleCount: sampleCount, batchSize: batchSize, epochTotals: epochTotals, epochSamples: epochSamples,
+            epochSeconds: epochSeconds,
+            stopReason: interruption == nil ? stopReason : nil, random: GlobalRandom.current.stateWords.map(HexWord.init))
+        return TrainingCheckpoint(
+            model: model.stateDict(), optimizer: optimizer.state(names: model.namedParameters),
+            callbacks: statefulCallbacks.map { ($0.key, $0.callback.state()) }, progress: progress, metadata: all)
+    }
+
+    /// Puts a checkpoint's state into this run: callbacks, optimizer, then the model (last, so a
+    /// failure elsewhere leaves the weights alone), the random generator and the position.
+    func restore(_ checkpoint: TrainingCheckpoint, source: String) throws {
+        let mine = statefulCallbacks
+        guard mine.map(\.key) == checkpoint.callbacks.map(\.key) else {
+            throw BackpropError.malformed(
+                path: source, field: "__metadata__.\(TrainingCheckpoint.callbackKeysKey)",
+                expected: "the callbacks of this run (\(mine.map(\.key).joined(separator: ", ")))",
+                found: checkpoint.callbacks.map(\.key).joined(separator: ", "))
+        }
+        let progress = checkpoint.progress
+        guard let generator = progress.randomGenerator, progress.epochTotals.count == epochTotals.count || progress.epoch == 0 else {
+            throw BackpropError.malformed(
+                path: source, field: "__metadata__.\(TrainingCheckpoint.progressKey)",
+                expected: "\(epochTotals.count) running totals (loss, penalty and the metrics of this run)",
+                found: "\(progress.epochTotals.count)")
+        }
+        guard progress.sampleCount == sampleCount else {
+            throw BackpropError.malformed(
+                path: source, field: "__metadata__.\(TrainingCheckpoint.progressKey)",
+                expected: "a run over \(sampleCount) training samples (this run's data)", found: "\(progress.sampleCount) samples")
+        }
+        for ((_, callback), (_, saved)) in zip(mine, checkpoint.callbacks) { try callback.restore(saved, model: model, source: source) }
+        try optimizer.restore(checkpoint.optimizer, names: model.namedParameters, source: source)
+        try model.load(Dictionary(checkpoint.model, uniquingKeysWith: { first, _ in first }), strict: true, source: source)
+        GlobalRandom.current = generator
+        epoch = progress.epoch
+        stepsDoneInEpoch = progress.stepsDone
+        epochComplete = progress.epochComplete
+        globalStep = progress.globalStep
+        samplesSeen = progress.samplesSeen
+        batchSize = progress.batchSize
+        if progress.epoch > 0 { epochTotals = progress.epochTotals }
+        epochSamples = progress.epochSamples
+        epochSeconds = progress.epochSeconds
+        if let reason = progress.stopReason { stop(reason) }
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// With `activeSteps`, the scheduler sets the rate only while t is below it and then leaves the
 /// rate alone: a warm-up in front of a callback that adapts the rate itself (ReduceLROnPlateau).
-public final class LearningRateScheduler: Callback {
+public final class LearningRateScheduler: StatefulCallback {
     /// What t counts.
     public enum Unit: String, Sendable { case step, epoch, sample }
 
@@ -42,5 +42,15 @@ public final class LearningRateScheduler: Callback {
             return
         }
         state.optimizer.learningRate = schedule.value(at: t)
+    }
+}
+
+extension LearningRateScheduler {
+    private struct Fields: Codable { var handedOver: Bool }
+
+    public func state() -> ComponentState { ComponentState(Fields(handedOver: handedOver)) }
+
+    public func restore(_ saved: ComponentState, model: Model, source: String) throws {
+        handedOver = try saved.decode(Fields.self, source: source, component: "LearningRateScheduler").handedOver
     }
 }

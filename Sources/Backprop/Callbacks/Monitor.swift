@@ -10,7 +10,7 @@ public enum MonitorMode: String, Sendable, Codable {
 
 /// The shared logic of callbacks that watch one logged value (EarlyStopping, ReduceLROnPlateau,
 /// batch-size growth on plateau): which value, which direction is better, by how much.
-public struct Monitor: Sendable {
+public struct Monitor: Sendable, Codable, Equatable {
     /// The logged name, e.g. `val_loss` or `accuracy`.
     public let name: String
     /// The resolved direction (never `auto`).
@@ -44,5 +44,19 @@ public struct Monitor: Sendable {
         let better = mode == .min ? value < best - minDelta : value > best + minDelta
         if better { self.best = value }
         return better
+    }
+
+    /// This monitor with the best value of `saved`, which must watch the same value the same way.
+    ///
+    /// - Throws: ``BackpropError`` naming `source` and `component` when it does not.
+    public func restored(from saved: Monitor, source: String, component: String) throws -> Monitor {
+        guard saved.name == name, saved.mode == mode else {
+            throw BackpropError.malformed(
+                path: source, field: "state of \(component)", expected: "a monitor of \(name) (\(mode.rawValue))",
+                found: "\(saved.name) (\(saved.mode.rawValue))")
+        }
+        var monitor = self
+        monitor.best = saved.best
+        return monitor
     }
 }

@@ -1,7 +1,7 @@
 /// Multiplies the learning rate by `factor` when the monitored value has not improved for
 /// `patience` epochs, then waits `cooldown` epochs before counting again, never going below
 /// `minLearningRate` (Keras's ReduceLROnPlateau, as the course presents it).
-public final class ReduceLROnPlateau: Callback {
+public final class ReduceLROnPlateau: StatefulCallback {
     public private(set) var monitor: Monitor
     public let factor: Float
     public let patience: Int
@@ -53,5 +53,26 @@ public final class ReduceLROnPlateau: Callback {
                 wait = 0
             }
         }
+    }
+}
+
+extension ReduceLROnPlateau {
+    private struct Fields: Codable {
+        var monitor: Monitor
+        var wait: Int
+        var cooldownLeft: Int
+        var reductions: [Int]
+    }
+
+    public func state() -> ComponentState {
+        ComponentState(Fields(monitor: monitor, wait: wait, cooldownLeft: cooldownLeft, reductions: reductions))
+    }
+
+    public func restore(_ saved: ComponentState, model: Model, source: String) throws {
+        let fields = try saved.decode(Fields.self, source: source, component: "ReduceLROnPlateau")
+        monitor = try monitor.restored(from: fields.monitor, source: source, component: "ReduceLROnPlateau")
+        wait = fields.wait
+        cooldownLeft = fields.cooldownLeft
+        reductions = fields.reductions
     }
 }

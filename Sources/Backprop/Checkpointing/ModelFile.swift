@@ -41,7 +41,9 @@ extension Model {
         } catch let error as BackpropError {
             throw BackpropError.malformed(path: path, field: "architecture", expected: "layers that fit together", found: "\(error)")
         }
-        try model.load(file.tensors.mapValues(\.tensor), strict: true, source: path)
+        // A checkpoint is a model file with the training state beside the model's tensors.
+        let tensors = file.tensors.filter { !$0.key.hasPrefix(TrainingCheckpoint.tensorPrefix) }
+        try model.load(tensors.mapValues(\.tensor), strict: true, source: path)
         return (model, file.metadata)
     }
 }

@@ -41,8 +41,9 @@ public final class DataLoader: @unchecked Sendable {
         return dropRemainder ? dataset.count / size : (dataset.count + size - 1) / size
     }
 
-    /// The batches of epoch `epoch` (1-based).
-    public func batches(epoch: Int, batchSize: Int? = nil) -> BatchStream {
+    /// The batches of epoch `epoch` (1-based), from batch `startingAt` (0-based; a resumed run
+    /// skips the ones it has done without reading them).
+    public func batches(epoch: Int, batchSize: Int? = nil, startingAt first: Int = 0) -> BatchStream {
         let size = batchSize ?? self.batchSize
         precondition(size > 0, "DataLoader.batches: batch size must be positive, got \(size)")
         var order = Array(0..<dataset.count)
@@ -51,9 +52,10 @@ public final class DataLoader: @unchecked Sendable {
             order.shuffle(using: &generator)
         }
         let count = batchCount(batchSize: size)
+        let skipped = min(max(first, 0), count)
         let ranges = (0..<count).map { ($0 * size)..<min(($0 + 1) * size, order.count) }
-        return BatchStream(count: count, prefetch: prefetch) { [self] index in
-            try assemble(Array(order[ranges[index]]), epoch: epoch, batch: index)
+        return BatchStream(count: count - skipped, prefetch: prefetch) { [self] index in
+            try assemble(Array(order[ranges[index + skipped]]), epoch: epoch, batch: index + skipped)
         }
     }
 

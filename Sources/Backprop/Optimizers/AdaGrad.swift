@@ -9,5 +9,6 @@ public final class AdaGrad: Optimizer {
     }
 
     public override var stateBufferCount: Int { 1 }
+    public override var stateBufferNames: [String] { ["sum"] }
     public override func updateRule() -> OptimizerUpdate.Rule { .adaGrad(epsilon: epsilon) }
 }

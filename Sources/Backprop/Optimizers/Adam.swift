@@ -23,6 +23,7 @@ public class Adam: Optimizer {
     }
 
     public override var stateBufferCount: Int { amsGrad ? 3 : 2 }
+    public override var stateBufferNames: [String] { ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"].prefix(stateBufferCount).map { $0 } }
 
     public override func updateRule() -> OptimizerUpdate.Rule {
         let t = Float(iterations)

@@ -19,7 +19,7 @@ open class Optimizer {
     /// Rescale all gradients together so their global L2 norm is at most this.
     public var clipNorm: Float?
     /// Updates applied so far.
-    public private(set) var iterations = 0
+    public internal(set) var iterations = 0
     /// The bound parameters, or nil before ``bind(_:)``.
     public private(set) var flatParameters: FlatParameters?
     /// The global gradient norm measured at the last step (before clipping), when clipping by norm.
@@ -28,7 +28,7 @@ open class Optimizer {
     private var groupOptions: [ObjectIdentifier: (learningRateScale: Float, weightDecay: Float?)] = [:]
     private var ranges: [(range: Range<Int>, learningRateScale: Float, weightDecay: Float?)] = []
     private var trainableAtRangeBuild: [Bool] = []
-    private var state: [TensorStorage] = []
+    var state: [TensorStorage] = []
 
     public init(learningRate: Float, weightDecay: Float = 0) {
         precondition(learningRate >= 0 && learningRate.isFinite, "Optimizer: learning rate must be finite and ≥ 0, got \(learningRate)")
@@ -85,6 +85,8 @@ open class Optimizer {
 
     /// How many per-parameter state buffers the rule keeps (velocity, moments).
     open var stateBufferCount: Int { 0 }
+    /// The names of the state buffers in checkpoints (PyTorch's where it has one: `exp_avg`).
+    open var stateBufferNames: [String] { (0..<stateBufferCount).map { "buffer\($0)" } }
     /// Whether weight decay is decoupled from the gradient (AdamW) rather than an L2 term.
     open var usesDecoupledWeightDecay: Bool { false }
     /// The rule for the step about to be taken; `iterations` already counts it.

@@ -21,6 +21,7 @@ public final class RMSProp: Optimizer {
     }
 
     public override var stateBufferCount: Int { 3 }
+    public override var stateBufferNames: [String] { ["square_avg", "momentum_buffer", "grad_avg"] }
     public override func updateRule() -> OptimizerUpdate.Rule {
         .rmsProp(alpha: alpha, epsilon: epsilon, momentum: momentum, centered: centered)
     }

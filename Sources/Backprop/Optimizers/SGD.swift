@@ -15,5 +15,6 @@ public final class SGD: Optimizer {
     }
 
     public override var stateBufferCount: Int { momentum > 0 ? 1 : 0 }
+    public override var stateBufferNames: [String] { momentum > 0 ? ["momentum_buffer"] : [] }
     public override func updateRule() -> OptimizerUpdate.Rule { .sgd(momentum: momentum, nesterov: nesterov) }
 }

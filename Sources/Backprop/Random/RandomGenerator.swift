@@ -21,6 +21,16 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         state = (next(), next(), next(), next())
     }
 
+    /// The four state words, to save and resume the sequence exactly (``init(stateWords:)``).
+    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
+
+    /// A generator continuing from saved ``stateWords``; nil unless there are four words, not all
+    /// zero (xoshiro's one invalid state).
+    public init?(stateWords words: [UInt64]) {
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+        state = (words[0], words[1], words[2], words[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
@@ -72,6 +82,12 @@ public enum GlobalRandom {
     }
 
     static func reseed(_ seed: UInt64) { box.generator = RandomGenerator(seed: seed) }
+
+    /// This thread's generator as it is now (for checkpoints).
+    public static var current: RandomGenerator {
+        get { box.generator }
+        set { box.generator = newValue }
+    }
 }
 
 /// Re-seeds this thread's global generator (like `torch.manual_seed`).

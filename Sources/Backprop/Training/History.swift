@@ -1,7 +1,7 @@
 /// What `fit` measured: one record per completed epoch.
-public struct History: Sendable {
+public struct History: Sendable, Codable {
     /// One epoch's figures.
-    public struct Epoch: Sendable {
+    public struct Epoch: Sendable, Codable {
         /// 1-based epoch number.
         public let epoch: Int
         /// Training loss and metrics averaged over the epoch's samples.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Named metric values in a fixed order (`loss`, `accuracy`, …), as shown in progress lines.
-public struct Logs: Sendable, Equatable, CustomStringConvertible {
+public struct Logs: Sendable, Equatable, CustomStringConvertible, Codable {
     /// The values, in insertion order.
     public private(set) var entries: [(name: String, value: Double)] = []
 
@@ -28,6 +28,20 @@ public struct Logs: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         entries.map { "\($0.name): \(formatMetric($0.value))" }.joined(separator: " - ")
+    }
+
+    private struct Entry: Codable {
+        var name: String
+        var value: Double
+    }
+
+    /// Encoded as a JSON array of `{"name", "value"}` objects, in order.
+    public init(from decoder: Decoder) throws {
+        entries = try [Entry](from: decoder).map { ($0.name, $0.value) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try entries.map { Entry(name: $0.name, value: $0.value) }.encode(to: encoder)
     }
 
     public static func == (lhs: Logs, rhs: Logs) -> Bool {

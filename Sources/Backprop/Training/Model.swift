@@ -70,7 +70,8 @@ public final class Model {
     ///   - seed: fixes the shuffling order.
     ///   - callbacks: hooks run during training, after the built-in progress display.
     ///   - verbose: show the Keras-style progress line and the callbacks' messages.
-    /// - Returns: per-epoch training and validation figures.
+    /// - Returns: per-epoch training and validation figures. (To resume from a checkpoint, use the
+    ///   loader form with a `TensorDataset`.)
     @discardableResult
     public func fit(
         _ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, validationSplit: Double = 0,
@@ -105,11 +106,16 @@ public final class Model {
 
     /// Trains on batches from `data` (shuffling, augmentation and prefetching are the loader's).
     ///
-    /// - Throws: errors from reading the dataset (a corrupt file of a lazily read dataset).
+    /// With `resumingFrom`, the run continues a checkpoint (``ModelCheckpoint``) of a run with the
+    /// same model, optimizer, callbacks, data and seed: the final weights are bitwise those of the
+    /// run that was never stopped.
+    ///
+    /// - Throws: errors from reading the dataset (a corrupt file of a lazily read dataset), and a
+    ///   checkpoint that does not fit this run (``BackpropError``; nothing of the model changed).
     @discardableResult
     public func fit(
         _ data: DataLoader, validation: DataLoader? = nil, epochs: Int = 1, callbacks: [any Callback] = [],
-        verbose: Bool = true
+        verbose: Bool = true, resumingFrom checkpoint: TrainingCheckpoint? = nil, checkpointSource: String = "checkpoint"
     ) throws -> History {
         guard let optimizer, let loss else { preconditionFailure("fit: call compile(optimizer:loss:metrics:) first") }
         precondition(
@@ -118,7 +124,7 @@ public final class Model {
         let trainer = Trainer(model: self, optimizer: optimizer, loss: loss, metrics: metrics)
         return try trainer.fit(
             data, validation: validation, epochs: epochs, callbacks: (verbose ? [ProgressBar()] : []) + callbacks,
-            log: verbose ? { print($0) } : { _ in })
+            log: verbose ? { print($0) } : { _ in }, resumingFrom: checkpoint.map { ($0, checkpointSource) })
     }
 
     /// Loss and metrics over the loader's batches, without training.

@@ -8,8 +8,11 @@ struct Trainer {
     let loss: any Loss
     let metrics: [any Metric]
 
+    /// Trains from the beginning, or from `checkpoint` (restored into the model, the optimizer,
+    /// the callbacks and this thread's random generator first).
     func fit(
-        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback], log: @escaping (String) -> Void
+        _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback], log: @escaping (String) -> Void,
+        resumingFrom checkpoint: (TrainingCheckpoint, source: String)? = nil
     ) throws -> History {
         let state = TrainingState(
             model: model, optimizer: optimizer, epochs: epochs, sampleCount: data.dataset.count, batchSize: data.batchSize,
@@ -17,6 +20,9 @@ struct Trainer {
         state.log = log
         let recorder = HistoryRecorder()
         let callbacks = [recorder] + callbacks
+        state.callbacks = callbacks
+        state.epochTotals = [Double](repeating: 0, count: metrics.count + 2)
+        if let (checkpoint, source) = checkpoint { try state.restore(checkpoint, source: source) }
         for callback in callbacks { callback.trainingWillBegin(state) }
         try Interruption.duringTraining { try runEpochs(data, validation: validation, epochs: epochs, callbacks: callbacks, state: state) }
         for callback in callbacks { callback.trainingDidEnd(state) }
@@ -27,17 +33,28 @@ struct Trainer {
         _ data: DataLoader, validation: DataLoader?, epochs: Int, callbacks: [any Callback], state: TrainingState
     ) throws {
         let hasPenalty = model.network.parameters.contains { $0.regularizer != nil }
-        for epoch in 1...max(epochs, 1) {
-            guard epochs > 0, !state.shouldStop else { break }
+        // A resumed run continues inside its epoch, or starts the next one.
+        let resumesInside = state.epoch > 0 && !state.epochComplete
+        let first = state.epoch == 0 ? 1 : (resumesInside ? state.epoch : state.epoch + 1)
+        guard epochs > 0, first <= epochs else { return }
+        for epoch in first...epochs {
+            guard !state.shouldStop else { break }
+            let resumed = resumesInside && epoch == first
+            if !resumed {
+                state.stepsDoneInEpoch = 0
+                state.epochTotals = state.epochTotals.map { _ in 0 }
+                state.epochSamples = 0
+                state.epochSeconds = 0
+            }
             state.epoch = epoch
+            state.epochComplete = false
             for callback in callbacks { callback.epochWillBegin(epoch, state) }
             let batch = state.batchSize
-            let stream = data.batches(epoch: epoch, batchSize: batch)
+            let stream = data.batches(epoch: epoch, batchSize: batch, startingAt: state.stepsDoneInEpoch)
             defer { stream.cancel() }
-            var totals = [Double](repeating: 0, count: metrics.count + 2)
-            var seen = 0
-            var step = 0
+            var step = state.stepsDoneInEpoch
             let start = Date()
+            let secondsBefore = state.epochSeconds
             while !state.shouldStop, let (x, y) = try stream.next() {
                 step += 1
                 for callback in callbacks { callback.batchWillBegin(step, state) }
@@ -46,23 +63,32 @@ struct Trainer {
                 state.globalStep += 1
                 let size = x.shape[0]
                 state.samplesSeen += size
-                seen += size
+                state.stepsDoneInEpoch = step
+                state.epochSamples += size
                 let weight = Double(size)
-                totals[0] += Double(dataLoss + penalty) * weight
-                totals[1] += Double(penalty) * weight
-                for (i, metric) in metrics.enumerated() { totals[i + 2] += metric.value(predictions: predictions, targets: y) * weight }
-                let logs = makeLogs(totals, samples: seen, penalty: hasPenalty)
+                state.epochTotals[0] += Double(dataLoss + penalty) * weight
+                state.epochTotals[1] += Double(penalty) * weight
+                for (i, metric) in metrics.enumerated() {
+                    state.epochTotals[i + 2] += metric.value(predictions: predictions, targets: y) * weight
+                }
+                state.epochSeconds = secondsBefore + Date().timeIntervalSince(start)
+                let logs = makeLogs(state.epochTotals, samples: state.epochSamples, penalty: hasPenalty)
                 for callback in callbacks { callback.batchDidEnd(step, logs: logs, state) }
                 if let signal = Interruption.signal, !state.shouldStop {
+                    state.interruption = signal
                     state.stop("Interrupted by \(Interruption.name(of: signal)) at epoch \(epoch), step \(step)")
                 }
+                for callback in callbacks { callback.boundaryReached(state.interruption == nil ? .step : .interruption, state) }
             }
-            let seconds = Date().timeIntervalSince(start)
+            // An interrupted epoch ends where it stopped; a resumed run finishes it.
+            guard state.interruption == nil else { break }
             let validationLogs = try validation.map { try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: $0) }
             let record = History.Epoch(
-                epoch: epoch, training: makeLogs(totals, samples: max(seen, 1), penalty: hasPenalty),
-                validation: validationLogs, learningRate: optimizer.learningRate, seconds: seconds, batchSize: batch)
+                epoch: epoch, training: makeLogs(state.epochTotals, samples: max(state.epochSamples, 1), penalty: hasPenalty),
+                validation: validationLogs, learningRate: optimizer.learningRate, seconds: state.epochSeconds, batchSize: batch)
             for callback in callbacks { callback.epochDidEnd(record, state) }
+            state.epochComplete = true
+            for callback in callbacks { callback.boundaryReached(.epoch, state) }
         }
     }
 

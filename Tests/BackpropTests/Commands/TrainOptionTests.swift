@@ -32,6 +32,11 @@ struct TrainOptionTests {
         "--csv-log": "csvLogWritesOneRowPerEpoch", "--threads": "threadsAreSet", "--seed": "seedFixesTheRun",
         "--quiet": "quietPrintsOnlyTheTestFigures (TrainCommandProcessTests)",
         "--model-file": "trainSavesWhatItTrained (ModelFileTests)", "--save": "trainSavesWhatItTrained (ModelFileTests)",
+        "--name": "runFolderHoldsTheModelAndCheckpoints (ResumeCommandTests)",
+        "--checkpoint-dir": "checkpointOptionsDecideWhatIsKept (ResumeCommandTests)",
+        "--checkpoint-every": "checkpointOptionsDecideWhatIsKept (ResumeCommandTests)",
+        "--keep-checkpoints": "checkpointOptionsDecideWhatIsKept (ResumeCommandTests)",
+        "--resume": "interruptedRunsResumeToTheSameWeights (ResumeCommandTests)",
     ]
 
     final class Lines: @unchecked Sendable {
@@ -51,6 +56,10 @@ struct TrainOptionTests {
         fill("--batch-size", "16")
         if !full.contains("--model") && !full.contains("--model-file") { fill("--hidden", "8") }
         if !full.contains("--quiet") { full.append("--quiet") }
+        // The model and checkpoints go to the scratch folder, not runs/ under the package.
+        let scratch = TinyData.root + "/in-process-\(UUID().uuidString)"
+        fill("--save", scratch + ".safetensors")
+        fill("--checkpoint-dir", scratch)
         let options = try TrainingOptions.parse(full)
         let lines = Lines()
         let outcome = try TrainingRun(options: options, output: { lines.append($0) }).execute()
