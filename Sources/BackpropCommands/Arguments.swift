@@ -95,15 +95,22 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "L2 penalty λ·Σw² on every weight matrix and kernel, added to the reported loss.")
     var l2: Float = 0
 
+    /// The preset options given on the command line.
+    var givenPresetOptions: [String] {
+        [
+            ("--model", modelOption != nil), ("--hidden", hidden != "512,256"), ("--width", width != nil), ("--dropout", dropout != 0),
+            ("--batch-norm", batchNorm), ("--l1", l1 != 0), ("--l2", l2 != 0),
+        ].filter(\.1).map(\.0)
+    }
+
+    /// Every network option given on the command line.
+    var givenOptions: [String] { (modelFile != nil ? ["--model-file"] : []) + givenPresetOptions }
+
     func validate() throws {
         if let modelFile {
             guard !modelFile.isEmpty else { throw ValidationError("--model-file needs a path, got an empty one") }
-            let presetOptions = [
-                ("--model", modelOption != nil), ("--hidden", hidden != "512,256"), ("--width", width != nil), ("--dropout", dropout != 0),
-                ("--batch-norm", batchNorm), ("--l1", l1 != 0), ("--l2", l2 != 0),
-            ]
-            if let clash = presetOptions.first(where: \.1) {
-                throw ValidationError("\(clash.0) configures a preset; with --model-file the file describes the whole network")
+            if let clash = givenPresetOptions.first {
+                throw ValidationError("\(clash) configures a preset; with --model-file the file describes the whole network")
             }
         }
         if let width {

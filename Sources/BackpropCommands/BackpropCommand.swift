@@ -8,7 +8,11 @@ public struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Train and inspect neural networks with Backprop.",
         discussion: "Runs on the CPU through oneDNN. Fashion-MNIST from Debian's dataset-fashion-mnist is the default data.",
-        subcommands: [TrainCommand.self, SummaryCommand.self, AugmentCommand.self])
+        subcommands: [
+            TrainCommand.self, FinetuneCommand.self, PredictCommand.self, EvaluateCommand.self, ExportCommand.self, ImportCommand.self,
+            SummaryCommand.self,
+            AugmentCommand.self,
+        ])
 
     public init() {}
 

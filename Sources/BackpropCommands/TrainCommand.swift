@@ -19,8 +19,10 @@ public struct TrainCommand: ParsableCommand {
 
     /// Data and configuration problems surface as errors that the tool prints on one line and
     /// exits non-zero with.
-    public func run() throws {
-        let arguments = Invocation.arguments(after: "train")
+    public func run() throws { try run(arguments: Invocation.arguments(after: "train")) }
+
+    /// Runs with the command's own arguments (stored so the run can be resumed).
+    func run(arguments: [String]) throws {
         guard let folder = options.resume else {
             try TrainingRun(options: options, arguments: arguments).execute()
             return
@@ -118,5 +120,35 @@ public struct SummaryCommand: ParsableCommand {
         let model = try architecture.makeModel()
         try model.validate()
         print(model.summary())
+    }
+}
+
+/// `backprop finetune`: transfer learning — train on new data from a saved model with a new head.
+public struct FinetuneCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Transfer learning: train a saved model's layers with a new head on new data.",
+        discussion: """
+            The model of --from keeps its layers and weights (normalization included); its last dense layer is replaced \
+            by a new one for the data's classes. Layers up to --freeze-until are frozen (their batch norm uses and keeps \
+            its running statistics); --unfreeze-after N trains the head alone for N epochs, then everything, the unfrozen \
+            layers at --fine-tune-lr-scale × the learning rate. Every train option applies (data, optimizer, schedules, \
+            checkpoints, --resume).
+            """)
+
+    @OptionGroup var options: TrainingOptions
+
+    public init() {}
+
+    public func validate() throws {
+        guard options.from != nil || options.resume != nil else {
+            throw ValidationError("finetune needs --from MODEL (the model to start from)")
+        }
+    }
+
+    public func run() throws {
+        var command = TrainCommand()
+        command.options = options
+        try command.run(arguments: Invocation.arguments(after: "finetune"))
     }
 }

@@ -167,6 +167,41 @@ struct TrainingOptions: ParsableArguments {
         name: .long, help: "On-the-fly image augmentation, e.g. flip,shift:2,erase (also vflip, rotate:DEGREES, noise:SIGMA, erase:SIZE).")
     var augment: String?
 
+    @Option(
+        name: .customLong("only-classes"),
+        help: "Train and test on these classes only (indices or names, comma-separated), numbered in this order.")
+    var onlyClasses: String?
+
+    @Option(
+        name: .customLong("train-samples"), parsing: .unconditional,
+        help: "Train on this many training samples, drawn with --seed (spread evenly over the classes).")
+    var trainSamples: Int?
+
+    @Option(
+        name: .long,
+        help: "Transfer learning: start from this model file; its last dense layer is replaced by a new head for the data's classes.")
+    var from: String?
+
+    @Option(
+        name: .customLong("freeze-until"),
+        help:
+            "With --from: freeze layers 0 through this one (an index, layers.N, or a layer type such as flatten or conv2d for the last of that type; default: all but the head; none: nothing)."
+    )
+    var freezeUntil: String?
+
+    @Option(
+        name: .customLong("unfreeze-after"), parsing: .unconditional,
+        help: "With --from: after this many epochs of training the head, unfreeze the frozen layers and fine-tune them too.")
+    var unfreezeAfter: Int?
+
+    @Option(
+        name: .customLong("fine-tune-lr-scale"), parsing: .unconditional,
+        help: "With --unfreeze-after: the unfrozen layers train at this multiple of the learning rate (default 0.1).")
+    var fineTuneLRScale: Float?
+
+    @Option(name: .long, parsing: .unconditional, help: "With --from: the new head's classes (must be the data's; default: the data's).")
+    var classes: Int?
+
     @Option(name: .customLong("class-names"), help: "Names of the classes in label order, comma-separated, for the report.")
     var classNames: String?
 
@@ -290,6 +325,30 @@ struct TrainingOptions: ParsableArguments {
         if let imageSize { _ = try parseImageSize(imageSize) }
         if let topK { try check(topK, "--top-k", in: 1...Limits.classes) }
         if let threads { try check(threads, "--threads", in: 1...Limits.threads) }
+        if let trainSamples { try check(trainSamples, "--train-samples", in: 1...Int(Int32.max)) }
+        if let onlyClasses, onlyClasses.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--only-classes needs a value, got an empty one")
+        }
+        if from == nil {
+            for (given, name) in [
+                (freezeUntil != nil, "--freeze-until"), (unfreezeAfter != nil, "--unfreeze-after"),
+                (fineTuneLRScale != nil, "--fine-tune-lr-scale"),
+                (classes != nil, "--classes"),
+            ] where given {
+                throw ValidationError("\(name) applies to transfer learning (--from MODEL)")
+            }
+        } else {
+            if let clash = network.givenOptions.first {
+                throw ValidationError("\(clash) describes a new network; with --from the network is the model's (with a new head)")
+            }
+            if from!.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--from needs a value, got an empty one") }
+            if let unfreezeAfter { try check(unfreezeAfter, "--unfreeze-after", in: 0...(epochs - 1)) }
+            if let fineTuneLRScale {
+                try check(fineTuneLRScale, "--fine-tune-lr-scale", "a positive number") { $0 > 0 }
+                guard unfreezeAfter != nil else { throw ValidationError("--fine-tune-lr-scale applies with --unfreeze-after") }
+            }
+            if let classes { try check(classes, "--classes", in: 2...Limits.classes) }
+        }
         if let checkpointEvery { try check(checkpointEvery, "--checkpoint-every", in: 1...Limits.epochs * 1000) }
         try check(keepCheckpoints, "--keep-checkpoints", in: 1...1000)
         if let name {

@@ -36,6 +36,8 @@ struct PreparedRun {
     let arguments: [String]
     /// What `--resume` takes to continue this run: the run folder, or --checkpoint-dir.
     let resumeLocation: String
+    /// Lines for the log about how the model was made (transfer learning).
+    let notes: [String]
 }
 
 /// What a run produced.
@@ -68,6 +70,7 @@ struct TrainingRun {
             "Loaded \(run.data.description) from \(options.data): \(run.train.count) training, \(run.validation?.count ?? 0) validation and \(run.test.count) test samples of shape \(run.train.inputShape) in \(String(format: "%.2f", Date().timeIntervalSince(start)))s"
         )
         log(run.model.summary())
+        for note in run.notes { log(note) }
         if let scaling = run.targetScaling {
             log(
                 "Regression targets standardized on the training split (mean \(scaling.mean.map { String(format: "%.4g", $0) }.joined(separator: ", ")), std \(scaling.deviation.map { String(format: "%.4g", $0) }.joined(separator: ", "))): losses while training are in standard units, the test report in the targets' units"
@@ -169,6 +172,18 @@ struct TrainingRun {
             throw ValidationError(
                 "--test-split applies to data without a test split; \(options.data) has its own (\(data.format.rawValue))")
         }
+        if let only = options.onlyClasses {
+            guard data.task == .classification else {
+                throw ValidationError("--only-classes applies to classification, but the targets are numbers")
+            }
+            let names = data.classNames ?? (0..<data.outputs).map(String.init)
+            let picked = try selectedClasses(only, names: names)
+            data = LoadedData(
+                train: try keepingClasses(data.train, picked), test: try keepingClasses(data.test, picked), outputs: picked.count,
+                task: .classification, classNames: picked.map { names[$0] },
+                description: data.description + "; only classes \(picked.map { names[$0] }.joined(separator: ", "))", format: data.format,
+                trainSource: data.trainSource, testSource: data.testSource)
+        }
         try checkSplits(data)
         let task = data.task
         let loss = try makeLoss(task: task, data: data)
@@ -202,6 +217,9 @@ struct TrainingRun {
                 format: data.format, trainSource: data.trainSource, testSource: data.testSource)
         }
         var train: any Dataset = data.train
+        if let count = options.trainSamples {
+            train = try subsample(train, count: count, classification: task == .classification, seed: options.seed)
+        }
         var validation: (any Dataset)?
         if options.validationSplit > 0 {
             let (kept, held) = try splitNamingTheOption(
@@ -215,13 +233,27 @@ struct TrainingRun {
                 "--augment \(augmentation) needs images [height, width, channels], but the samples have shape \(train.inputShape)")
         }
 
-        let architecture = try options.network.architecture(inputShape: train.inputShape, outputs: outputs)
+        if options.from != nil { seedGlobalRandom(options.seed) }  // the new head's initial weights
+        let transfer = try options.from.map { try makeTransfer(from: $0, inputShape: train.inputShape, outputs: outputs) }
+        let architecture = try transfer?.model.architecture ?? options.network.architecture(inputShape: train.inputShape, outputs: outputs)
         try MemoryCheck.check(
             try architecture.plan(), batchSize: max(options.largestBatch, Self.evaluationBatch),
             stateBuffers: options.optimizer.stateBuffers(amsGrad: options.amsgrad),
             hint: "use fewer or narrower layers or a smaller --batch-size")
         seedGlobalRandom(options.seed)
-        let model = try makeModel(architecture, training: train)
+        var notes: [String] = []
+        let model: Model
+        var frozen: [Parameter] = []
+        if let from = options.from, let (transferred, head) = transfer {
+            model = transferred
+            let last = try freezeIndex(head: head, architecture: architecture)
+            if last >= 0 { frozen = model.freeze(upTo: last) }
+            notes.append(
+                "Transfer from \(from): \(last >= 0 ? "layers 0–\(last) frozen (\(frozen.reduce(0) { $0 + $1.elementCount }) parameters)" : "nothing frozen"), a new head \(architecture.layers[head].name) at layer \(head)\(options.unfreezeAfter.map { "; unfrozen after epoch \($0) at \(options.fineTuneLRScale ?? 0.1) × the learning rate" } ?? "")"
+            )
+        } else {
+            model = try makeModel(architecture, training: train)
+        }
         let optimizer = makeOptimizer()
         model.compile(optimizer: optimizer, loss: loss, metrics: task == .classification ? [.accuracy] : [.meanAbsoluteError])
         let terminateOnNaN = TerminateOnNaN()
@@ -235,8 +267,13 @@ struct TrainingRun {
             directory: checkpointFolder, everySteps: options.checkpointEvery, keepLast: options.keepCheckpoints,
             best: options.validationSplit > 0 ? "val_loss" : nil,
             metadata: modelMetadata(task: task, classNames: classNames, scaling: scaling, arguments: arguments))
+        var unfreeze: [any Callback] = []
+        if let after = options.unfreezeAfter, !frozen.isEmpty {
+            unfreeze.append(Unfreeze(after: after, parameters: frozen, learningRateScale: options.fineTuneLRScale ?? 0.1))
+        }
         let callbacks =
-            try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count) + [checkpoints]
+            try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count) + unfreeze
+            + [checkpoints]
         let prefetch =
             switch options.prefetch {
             case .auto: augmentation != nil || data.format == .images  // only PNG folders are read from disk
@@ -250,7 +287,40 @@ struct TrainingRun {
             optimizer: optimizer,
             loss: loss, callbacks: callbacks, terminateOnNaN: terminateOnNaN, loader: loader, targetScaling: scaling,
             classNames: classNames, topK: topK, checkpoints: checkpoints, modelPath: options.save ?? runFolder + "/model.safetensors",
-            arguments: arguments, resumeLocation: options.checkpointDir ?? runFolder)
+            arguments: arguments, resumeLocation: options.checkpointDir ?? runFolder, notes: notes)
+    }
+
+    /// The base model with a new head for `outputs` classes (``Model/transferred(toOutputs:)``).
+    private func makeTransfer(from path: String, inputShape: Shape, outputs: Int) throws -> (model: Model, head: Int) {
+        let base = try SavedModel(path: path)
+        guard base.model.inputShape == inputShape else {
+            throw ValidationError("--from \(path) takes samples of shape \(base.model.inputShape), but the data's are \(inputShape)")
+        }
+        if let classes = options.classes, classes != outputs {
+            throw ValidationError("--classes \(classes), but the data has \(outputs) classes")
+        }
+        do {
+            return try base.model.transferred(toOutputs: outputs)
+        } catch let error as BackpropError {
+            throw ValidationError("--from \(path): \(error)")
+        }
+    }
+
+    /// The last layer `--freeze-until` freezes (-1: none).
+    private func freezeIndex(head: Int, architecture: Architecture) throws -> Int {
+        guard let text = options.freezeUntil else { return head - 1 }
+        if text == "none" { return -1 }
+        let types = architecture.layers.map(\.typeName)
+        let index: Int? =
+            if let number = Int(text) { number } else if text.hasPrefix("layers."), let number = Int(text.dropFirst(7)) { number } else {
+                types.prefix(head).lastIndex(of: text)
+            }
+        guard let index, index >= 0, index < head else {
+            throw ValidationError(
+                "--freeze-until \(text): expected a layer before the head (0…\(head - 1), layers.N, none, or one of the types \(Set(types.prefix(head)).sorted().joined(separator: ", ")))"
+            )
+        }
+        return index
     }
 
     /// The run's folder, runs/NAME, created now; a default name (the model and the time) gets a

@@ -274,7 +274,9 @@ bp_pool *bp_pool_create(const bp_pool_geometry *g, char *error, size_t error_siz
     dnnl_memory_desc_t src_md, dst_md;
     dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc);
-    dnnl_alg_kind_t algorithm = g->max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
+    dnnl_alg_kind_t algorithm = g->max                ? dnnl_pooling_max
+                                : g->include_padding ? dnnl_pooling_avg_include_padding
+                                                     : dnnl_pooling_avg_exclude_padding;
     dnnl_pooling_v2_desc_t forward, backward;
     int ok = dnnl_pooling_v2_forward_desc_init(&forward, dnnl_forward_training, algorithm, &src_md, &dst_md, strides,
                                                kernel, dilation, pad_l, pad_r) == dnnl_success

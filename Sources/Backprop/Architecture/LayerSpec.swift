@@ -10,10 +10,11 @@ public enum LayerSpec: Sendable, Equatable {
         regularizer: Regularizer? = nil)
     /// `MaxPool2D(size, stride:, padding:)`.
     case maxPool2D(size: Int, stride: Int? = nil, padding: Padding = .valid)
-    /// `AvgPool2D(size, stride:, padding:)`.
-    case avgPool2D(size: Int, stride: Int? = nil, padding: Padding = .valid)
-    /// `BatchNorm(channels:)` over the input's last axis.
-    case batchNorm(momentum: Float = 0.99, epsilon: Float = 1e-3)
+    /// `AvgPool2D(size, stride:, padding:, countIncludesPadding:)`; padded positions are left out
+    /// of the average unless `countIncludesPadding` (PyTorch's default).
+    case avgPool2D(size: Int, stride: Int? = nil, padding: Padding = .valid, countIncludesPadding: Bool = false)
+    /// `BatchNorm(channels:)` over the input's last axis; `unbiasedRunningVariance` as PyTorch.
+    case batchNorm(momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false)
     /// `Activation(function)`.
     case activation(ActivationFunction)
     /// `Dropout(rate:)`.
@@ -29,7 +30,7 @@ public enum LayerSpec: Sendable, Equatable {
         case .dense(let units, _, _): "Dense(\(units))"
         case .conv2D(let filters, let k, let s, _, _, _): "Conv2D(\(filters), \(k)×\(k), stride \(s))"
         case .maxPool2D(let size, _, _): "MaxPool2D(\(size)×\(size))"
-        case .avgPool2D(let size, _, _): "AvgPool2D(\(size)×\(size))"
+        case .avgPool2D(let size, _, _, _): "AvgPool2D(\(size)×\(size))"
         case .batchNorm: "BatchNorm"
         case .activation(let function): "Activation(\(function))"
         case .dropout(let rate): "Dropout(\(rate))"
@@ -60,7 +61,7 @@ public enum LayerSpec: Sendable, Equatable {
             let height = try extent(input[0], window: k, stride: s, padding: padding, axis: 0, fail)
             let width = try extent(input[1], window: k, stride: s, padding: padding, axis: 1, fail)
             return ([height, width, filters], try product(k, k, input[2], filters) + filters)
-        case .maxPool2D(let size, let stride, let padding), .avgPool2D(let size, let stride, let padding):
+        case .maxPool2D(let size, let stride, let padding), .avgPool2D(let size, let stride, let padding, _):
             guard size > 0, (stride ?? size) > 0 else { throw fail("size and stride must be positive") }
             guard input.rank == 3 else { throw fail("input must be [H, W, C]") }
             let height = try extent(input[0], window: size, stride: stride ?? size, padding: padding, axis: 0, fail)
@@ -97,8 +98,10 @@ public enum LayerSpec: Sendable, Equatable {
                 input[2], filters, kernelSize: (k, k), strides: (s, s), padding: padding, activation: activation,
                 kernelRegularizer: regularizer)
         case .maxPool2D(let size, let stride, let padding): return MaxPool2D(size, stride: stride, padding: padding)
-        case .avgPool2D(let size, let stride, let padding): return AvgPool2D(size, stride: stride, padding: padding)
-        case .batchNorm(let momentum, let epsilon): return BatchNorm(channels: input.last!, momentum: momentum, epsilon: epsilon)
+        case .avgPool2D(let size, let stride, let padding, let includes):
+            return AvgPool2D(size, stride: stride, padding: padding, countIncludesPadding: includes)
+        case .batchNorm(let momentum, let epsilon, let unbiased):
+            return BatchNorm(channels: input.last!, momentum: momentum, epsilon: epsilon, unbiasedRunningVariance: unbiased)
         case .activation(let function): return Activation(function)
         case .dropout(let rate): return Dropout(rate: rate)
         case .flatten: return Flatten()
@@ -157,20 +160,24 @@ extension LayerSpec {
                 stride: try reader.optionalInteger("stride").map { _ in try reader.integer("stride") } ?? 1, padding: try padding(),
                 activation: try activation(), regularizer: try regularizer())
         case "max_pool2d", "avg_pool2d":
-            try reader.allowOnly(common.union(["size", "stride", "padding"]))
+            try reader.allowOnly(common.union(["size", "stride", "padding"] + (type == "avg_pool2d" ? ["count_include_pad"] : [])))
             let size = try reader.integer("size")
             let stride = try reader.optionalInteger("stride").map { _ in try reader.integer("stride") }
             self =
                 type == "max_pool2d"
                 ? .maxPool2D(size: size, stride: stride, padding: try padding())
-                : .avgPool2D(size: size, stride: stride, padding: try padding())
+                : .avgPool2D(
+                    size: size, stride: stride, padding: try padding(),
+                    countIncludesPadding: try reader.optionalBool("count_include_pad") ?? false)
         case "batch_norm":
-            try reader.allowOnly(common.union(["momentum", "epsilon"]))
+            try reader.allowOnly(common.union(["momentum", "epsilon", "unbiased_running_variance"]))
             let momentum = Float(try reader.optionalNumber("momentum") ?? 0.99)
             let epsilon = Float(try reader.optionalNumber("epsilon") ?? 1e-3)
             guard momentum >= 0 && momentum < 1 else { throw reader.fail("momentum", "a number in [0, 1)") }
             guard epsilon > 0 else { throw reader.fail("epsilon", "a positive number") }
-            self = .batchNorm(momentum: momentum, epsilon: epsilon)
+            self = .batchNorm(
+                momentum: momentum, epsilon: epsilon, unbiasedRunningVariance: try reader.optionalBool("unbiased_running_variance") ?? false
+            )
         case "activation":
             try reader.allowOnly(common.union(["function"]))
             guard reader.object["function"] != nil else { throw reader.fail("function", "an activation name") }
@@ -195,6 +202,9 @@ extension LayerSpec {
             throw reader.fail("type", "dense, conv2d, max_pool2d, avg_pool2d, batch_norm, activation, dropout, flatten or normalization")
         }
     }
+
+    /// The layer's `type` in the architecture file: `dense`, `conv2d`, `flatten`…
+    public var typeName: String { jsonObject["type"] as? String ?? "" }
 
     var jsonObject: [String: Any] {
         func regularizerFields(_ regularizer: Regularizer?) -> [String: Any] {
@@ -221,14 +231,18 @@ extension LayerSpec {
                 "type": "conv2d", "filters": filters, "kernel_size": k, "stride": s, "padding": paddingValue(padding),
                 "activation": activation.jsonName,
             ].merging(regularizerFields(regularizer)) { a, _ in a }
-        case .maxPool2D(let size, let stride, let padding), .avgPool2D(let size, let stride, let padding):
+        case .maxPool2D(let size, let stride, let padding), .avgPool2D(let size, let stride, let padding, _):
             var object: [String: Any] = [
                 "type": { if case .maxPool2D = self { "max_pool2d" } else { "avg_pool2d" } }(), "size": size,
                 "padding": paddingValue(padding),
             ]
             if let stride { object["stride"] = stride }
+            if case .avgPool2D(_, _, _, true) = self { object["count_include_pad"] = true }
             return object
-        case .batchNorm(let momentum, let epsilon): return ["type": "batch_norm", "momentum": momentum, "epsilon": epsilon]
+        case .batchNorm(let momentum, let epsilon, let unbiased):
+            var object: [String: Any] = ["type": "batch_norm", "momentum": momentum, "epsilon": epsilon]
+            if unbiased { object["unbiased_running_variance"] = true }
+            return object
         case .activation(let function): return ["type": "activation", "function": function.jsonName]
         case .dropout(let rate): return ["type": "dropout", "rate": rate]
         case .flatten: return ["type": "flatten"]

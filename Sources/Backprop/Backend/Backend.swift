@@ -159,7 +159,7 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 
 /// The shape of a 2-D pooling over NHWC.
 public struct PoolingGeometry: Hashable, Sendable {
-    public enum Kind: Sendable { case max, average }
+    public enum Kind: Sendable { case max, average, averageIncludingPadding }
     public var batch, inputHeight, inputWidth, channels, outputHeight, outputWidth: Int
     public var kernelHeight, kernelWidth, strideHeight, strideWidth: Int
     public var padTop, padLeft, padBottom, padRight: Int

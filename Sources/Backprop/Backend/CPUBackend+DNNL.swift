@@ -187,7 +187,8 @@ final class DNNLCache: Sendable {
             channels: Int64(g.channels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
             kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_height: Int64(g.strideHeight),
             stride_width: Int64(g.strideWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
-            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0)
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0,
+            include_padding: g.kind == .averageIncludingPadding ? 1 : 0)
         return Self.object(
             in: poolings, for: g, operation: "pool2D", create: { bp_pool_create(&geometry, $0, $1) },
             destroy: { bp_pool_destroy($0) })

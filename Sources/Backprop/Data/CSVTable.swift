@@ -21,6 +21,9 @@ public struct CSVTable: Sendable {
         case index(Int)
         /// The last column.
         case last
+        /// No label: every column is a feature (inputs to predict on); `labels` are then zeros
+        /// and `classNames` empty.
+        case none
     }
 
     /// Reads `path`. Missing values (empty, `NA`, `NaN`, `?`) and non-numeric features are errors
@@ -41,6 +44,7 @@ public struct CSVTable: Sendable {
         let width = header.count
         let labelIndex: Int
         switch labelColumn {
+        case .none: labelIndex = -1
         case .last: labelIndex = width - 1
         case .index(let index):
             guard index >= 0 && index < width else {
@@ -53,13 +57,14 @@ public struct CSVTable: Sendable {
             }
             labelIndex = index
         }
-        guard width >= 2 else {
+        guard width >= (labelIndex < 0 ? 1 : 2) else {
             throw BackpropError.malformed(
                 path: path, field: "columns", expected: "a label and at least one feature", found: "\(width) column")
         }
         var values = [Float]()
         var rawLabels = [String]()
-        values.reserveCapacity(rows.count * (width - 1))
+        let featureCount = labelIndex < 0 ? width : width - 1
+        values.reserveCapacity(rows.count * featureCount)
         for (offset, row) in rows.enumerated() {
             let line = offset + (hasHeader ? 2 : 1)
             guard row.count == width else {
@@ -102,7 +107,10 @@ public struct CSVTable: Sendable {
         numericTargets = numbers.count == rawLabels.count ? Tensor(numbers) : nil
         // Integer labels are class indices when they are small; anything else is a class name.
         let numeric = rawLabels.compactMap { Int($0) }
-        if numeric.count == rawLabels.count, numeric.allSatisfy({ $0 >= 0 && $0 < 65_536 }) {
+        if labelIndex < 0 {
+            labels = .zeros([rows.count])
+            classNames = []
+        } else if numeric.count == rawLabels.count, numeric.allSatisfy({ $0 >= 0 && $0 < 65_536 }) {
             labels = Tensor(numeric.map(Float.init))
             classNames = (0...(numeric.max() ?? 0)).map(String.init)
         } else {
@@ -111,8 +119,18 @@ public struct CSVTable: Sendable {
             labels = Tensor(rawLabels.map { Float(index[$0]!) })
             classNames = names
         }
-        features = Tensor(values, shape: [rows.count, width - 1])
+        features = Tensor(values, shape: [rows.count, featureCount])
         featureNames = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+    }
+
+    /// The fields of the first row (the header), without reading the rest as numbers.
+    public static func header(ofFileAt path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw BackpropError.fileNotFound(path: path) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw BackpropError.malformed(path: path, field: "encoding", expected: "UTF-8 text", found: "binary data")
+        }
+        let end = text.firstIndex(where: \.isNewline) ?? text.endIndex
+        return try parse(String(text[..<end]), path: path).first ?? []
     }
 
     static func isMissing(_ field: String) -> Bool { ["", "NA", "N/A", "NaN", "nan", "?", "null"].contains(field) }

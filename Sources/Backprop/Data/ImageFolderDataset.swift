@@ -44,6 +44,16 @@ public struct ImageFolderDataset: Dataset {
         self.resize = size != nil
     }
 
+    /// Given image files with labels (-1 for none), read at `inputShape` [height, width,
+    /// channels]: resized (bilinear) and converted to gray or RGB as needed.
+    public init(files: [(path: String, label: Int)], classes: [String], inputShape: Shape) {
+        precondition(inputShape.rank == 3, "ImageFolderDataset: inputShape must be [height, width, channels], got \(inputShape)")
+        self.classes = classes
+        self.files = files
+        self.inputShape = inputShape
+        self.resize = true
+    }
+
     public func read(_ index: Int, input: UnsafeMutableBufferPointer<Float>, target: UnsafeMutableBufferPointer<Float>) throws {
         let (path, label) = files[index]
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])

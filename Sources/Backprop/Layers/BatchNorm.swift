@@ -15,8 +15,11 @@ public final class BatchNorm: Layer {
     public let runningVariance: Parameter
     public let momentum: Float
     public let epsilon: Float
+    /// Update the running variance with the unbiased batch variance (× n/(n − 1)), as PyTorch does;
+    /// Keras uses the biased one.
+    public let unbiasedRunningVariance: Bool
 
-    public init(channels: Int, momentum: Float = 0.99, epsilon: Float = 1e-3) {
+    public init(channels: Int, momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false) {
         precondition(
             channels > 0 && momentum >= 0 && momentum < 1 && epsilon > 0,
             "BatchNorm: channels > 0, momentum in [0, 1) and epsilon > 0 required, got \(channels), \(momentum), \(epsilon)")
@@ -26,20 +29,24 @@ public final class BatchNorm: Layer {
         runningVariance = Parameter(.ones([channels]), isTrainable: false)
         self.momentum = momentum
         self.epsilon = epsilon
+        self.unbiasedRunningVariance = unbiasedRunningVariance
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(
             input.rank >= 2 && input.shape.last == gamma.elementCount,
             "BatchNorm(\(gamma.elementCount)): input \(input.shape) does not end in \(gamma.elementCount) channels")
-        guard isTrainingMode else {
+        // A frozen layer (transfer learning) runs as in inference and keeps its statistics, as in Keras.
+        guard isTrainingMode, gamma.isTrainable || beta.isTrainable else {
             let scale = gamma.value / (runningVariance.value + epsilon).squareRoot()
             return (input - runningMean.value) * scale + beta.value
         }
         let (output, mean, variance) = input.batchNormalized(scale: gamma.value, shift: beta.value, epsilon: epsilon)
         withoutGradient {
+            let n = Float(input.elementCount / gamma.elementCount)
+            let batchVariance = unbiasedRunningVariance && n > 1 ? variance * (n / (n - 1)) : variance
             runningMean.assign(runningMean.value * momentum + mean * (1 - momentum))
-            runningVariance.assign(runningVariance.value * momentum + variance * (1 - momentum))
+            runningVariance.assign(runningVariance.value * momentum + batchVariance * (1 - momentum))
         }
         return output
     }

@@ -44,13 +44,33 @@ public final class MaxPool2D: WindowPooling {
     public func callAsFunction(_ input: Tensor) -> Tensor { input.maxPool2D(size: size, strides: strides, padding: padding) }
 }
 
-/// Average pooling over channels-last images (padded positions are not counted).
+/// Average pooling over channels-last images. Padded positions are not counted (Keras), unless
+/// `countIncludesPadding` (PyTorch's `count_include_pad=True`, its default).
 public final class AvgPool2D: WindowPooling {
     public let window: PoolingWindow
+    /// Whether padded positions count as zeros in the average.
+    public let countIncludesPadding: Bool
 
-    public init(window: PoolingWindow) { self.window = window }
+    public init(window: PoolingWindow) {
+        self.window = window
+        countIncludesPadding = false
+    }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor { input.averagePool2D(size: size, strides: strides, padding: padding) }
+    public init(window: PoolingWindow, countIncludesPadding: Bool) {
+        self.window = window
+        self.countIncludesPadding = countIncludesPadding
+    }
+
+    /// A square window and equal strides (default: the window size).
+    public convenience init(_ size: Int, stride: Int? = nil, padding: Padding = .valid, countIncludesPadding: Bool) {
+        self.init(
+            window: PoolingWindow(size: (size, size), strides: stride.map { ($0, $0) }, padding: padding),
+            countIncludesPadding: countIncludesPadding)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        input.averagePool2D(size: size, strides: strides, padding: padding, countIncludesPadding: countIncludesPadding)
+    }
 }
 
 /// The mean of each channel over all positions: [N, H, W, C] → [N, C].

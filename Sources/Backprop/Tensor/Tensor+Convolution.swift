@@ -128,9 +128,14 @@ extension Tensor {
         pool2D(.max, size: size, strides: strides ?? size, padding: padding, name: "maxPool2D")
     }
 
-    /// Average pooling over NHWC windows; padded positions are not counted in the average.
-    public func averagePool2D(size: (Int, Int), strides: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
-        pool2D(.average, size: size, strides: strides ?? size, padding: padding, name: "averagePool2D")
+    /// Average pooling over NHWC windows; padded positions are not counted in the average unless
+    /// `countIncludesPadding`.
+    public func averagePool2D(
+        size: (Int, Int), strides: (Int, Int)? = nil, padding: Padding = .valid, countIncludesPadding: Bool = false
+    ) -> Tensor {
+        pool2D(
+            countIncludesPadding ? .averageIncludingPadding : .average, size: size, strides: strides ?? size, padding: padding,
+            name: "averagePool2D")
     }
 
     private func pool2D(_ kind: PoolingGeometry.Kind, size: (Int, Int), strides: (Int, Int), padding: Padding, name: StaticString) -> Tensor

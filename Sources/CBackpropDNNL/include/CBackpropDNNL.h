@@ -38,7 +38,8 @@ typedef struct {
     int64_t batch, input_height, input_width, channels, output_height, output_width;
     int64_t kernel_height, kernel_width, stride_height, stride_width;
     int64_t pad_top, pad_left, pad_bottom, pad_right;
-    int max; // 1 max pooling, 0 average excluding padding
+    int max; // 1 max pooling, 0 average
+    int include_padding; // average: 1 counts padded positions as zeros, 0 leaves them out
 } bp_pool_geometry;
 
 typedef struct bp_pool bp_pool;

@@ -94,6 +94,10 @@ struct GradientCheckTests {
             $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same)
         },
         Case("averagePool2D (2×3 stride 1)", [[2, 5, 5, 2]]) { $0[0].averagePool2D(size: (2, 3), strides: (1, 1)) },
+        Case("averagePool2D (explicit, includes padding)", [[1, 5, 4, 2]]) {
+            $0[0].averagePool2D(
+                size: (3, 2), strides: (2, 1), padding: .explicit(top: 1, left: 0, bottom: 2, right: 1), countIncludesPadding: true)
+        },
         Case("averagePool2D (same, excludes padding)", [[1, 5, 5, 3]]) {
             $0[0].averagePool2D(size: (3, 3), strides: (2, 2), padding: .same)
         },

@@ -37,6 +37,9 @@ struct TrainOptionTests {
         "--checkpoint-every": "checkpointOptionsDecideWhatIsKept (ResumeCommandTests)",
         "--keep-checkpoints": "checkpointOptionsDecideWhatIsKept (ResumeCommandTests)",
         "--resume": "interruptedRunsResumeToTheSameWeights (ResumeCommandTests)",
+        "--only-classes": "subsetsOfTheData", "--train-samples": "subsetsOfTheData", "--from": "transferLearning",
+        "--freeze-until": "transferLearning", "--unfreeze-after": "transferLearning", "--fine-tune-lr-scale": "transferLearning",
+        "--classes": "transferLearning",
     ]
 
     final class Lines: @unchecked Sendable {
@@ -54,7 +57,7 @@ struct TrainOptionTests {
         fill("--data", TinyData.classificationCSV)
         fill("--epochs", "3")
         fill("--batch-size", "16")
-        if !full.contains("--model") && !full.contains("--model-file") { fill("--hidden", "8") }
+        if !full.contains("--model") && !full.contains("--model-file") && !full.contains("--from") { fill("--hidden", "8") }
         if !full.contains("--quiet") { full.append("--quiet") }
         // The model and checkpoints go to the scratch folder, not runs/ under the package.
         let scratch = TinyData.root + "/in-process-\(UUID().uuidString)"
@@ -249,6 +252,48 @@ struct TrainOptionTests {
         #expect(Set(labels).count == 3, "stratified validation keeps every class")
         #expect(try Self.train(["--validation-split", "0.2", "--epochs", "1"]).outcome.history.epochs[0].validation != nil)
         #expect(throws: Error.self) { try Self.train(["--stratify"]) }  // without --validation-split
+    }
+
+    @Test func subsetsOfTheData() throws {
+        let run = try Self.train(["--only-classes", "virginica,0", "--train-samples", "20", "--epochs", "1"]).outcome.run
+        #expect(run.classNames == ["virginica", "setosa"] && run.train.count == 20)
+        let labels = try (0..<run.train.count).map { try run.train.target(at: $0)[0] }
+        #expect(labels.filter { $0 == 0 }.count == 10 && labels.filter { $0 == 1 }.count == 10, "spread evenly: \(labels)")
+        let test = try (0..<run.test.count).map { try run.test.target(at: $0)[0] }
+        #expect(!test.isEmpty && test.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(throws: Error.self) { try Self.train(["--only-classes", "setosa"]) }  // one class
+        #expect(throws: Error.self) { try Self.train(["--only-classes", "0,daisy"]) }
+        #expect(throws: Error.self) { try Self.train(["--only-classes", "0,1", "--data", TinyData.regressionCSV]) }
+    }
+
+    @Test func transferLearning() throws {
+        // Pretrain on two classes, transfer to all three.
+        let base = TinyData.root + "/base-\(UUID().uuidString.prefix(6)).safetensors"
+        _ = try Self.train(["--only-classes", "0,1", "--hidden", "8,6", "--batch-norm", "--save", base, "--epochs", "2"])
+        let (pretrained, _) = try Model.load(from: base)
+        let old = Dictionary(uniqueKeysWithValues: pretrained.stateDict().map { ($0.name, $0.value.scalars) })
+        func finetune(_ extra: [String]) throws -> TrainingOutcome {
+            try Self.train(["--from", base, "--train-samples", "24", "--lr", "0.01"] + extra).outcome
+        }
+        // Layers: 0 normalization, 1 flatten, 2 dense, 3 batch norm, 4 relu, 5 dense, 6 batch norm, 7 relu, 8 head.
+        let frozen = try finetune([])
+        #expect(frozen.run.classNames.count == 3 && frozen.run.model.architecture?.layers.count == 9)
+        #expect(frozen.run.model.architecture?.layers.last == .dense(units: 3))
+        for (name, value) in frozen.run.model.stateDict() where !name.hasPrefix("layers.8.") {
+            #expect(old[name] == value.scalars, "\(name) moved although frozen (batch-norm statistics included)")
+        }
+        let partly = try finetune(["--freeze-until", "3"])
+        let moved = Set(partly.run.model.stateDict().filter { old[$0.name] != $0.value.scalars }.map { $0.name.split(separator: ".")[1] })
+        #expect(moved == ["5", "6", "8"], "\(moved)")
+        let byType = try finetune(["--freeze-until", "batch_norm"])  // the last batch norm before the head: layer 6
+        #expect(byType.run.model.parameters(ofLayer: 5).allSatisfy { !$0.isTrainable })
+        let unfrozen = try finetune(["--unfreeze-after", "1", "--fine-tune-lr-scale", "0.5", "--classes", "3"])
+        #expect(unfrozen.run.model.stateDict().filter { $0.name.hasPrefix("layers.2.") }.allSatisfy { old[$0.name] != $0.value.scalars })
+        #expect(throws: Error.self) { try finetune(["--freeze-until", "8"]) }  // the head itself
+        #expect(throws: Error.self) { try finetune(["--classes", "4"]) }
+        #expect(throws: Error.self) { try finetune(["--hidden", "4"]) }
+        #expect(throws: Error.self) { try Self.train(["--freeze-until", "2"]) }  // without --from
+        #expect(throws: Error.self) { try finetune(["--data", TinyData.imageFolder]) }  // other samples
     }
 
     @Test func normalizationIsPartOfTheModel() throws {

@@ -60,6 +60,25 @@ struct ConvolutionLayerTests {
         let inferred = layer(Tensor([1, 10], shape: [1, 2])).scalars
         #expect(abs(inferred[0]) < 1e-3 && abs(inferred[1]) < 1e-3)
         #expect(layer.parameters.filter { !$0.isTrainable }.count == 2)
+        // PyTorch's running variance is unbiased: the batch variance × n/(n − 1) = [2, 200] here.
+        let unbiased = BatchNorm(channels: 2, momentum: 0.5, unbiasedRunningVariance: true)
+        _ = withTrainingMode { unbiased(x) }
+        #expect(unbiased.runningVariance.value.scalars == [1.5, 100.5])  // 0.5·1 + 0.5·[2, 200]
+    }
+
+    /// A frozen layer (transfer learning) normalizes with its running statistics and keeps them.
+    @Test func frozenBatchNormKeepsItsStatistics() {
+        let layer = BatchNorm(channels: 2, momentum: 0.5)
+        layer.runningMean.assign(Tensor([1, 2]))
+        layer.runningVariance.assign(Tensor([4, 9]))
+        layer.gamma.isTrainable = false
+        layer.beta.isTrainable = false
+        let output = withTrainingMode { layer(Tensor([3, 5, 7, 11], shape: [2, 2])) }.scalars
+        #expect(layer.runningMean.value.scalars == [1, 2] && layer.runningVariance.value.scalars == [4, 9])
+        let expected: [Float] = [
+            2 / (4 + 1e-3).squareRoot(), 3 / (9 + 1e-3).squareRoot(), 6 / (4 + 1e-3).squareRoot(), 9 / (9 + 1e-3).squareRoot(),
+        ]
+        #expect(zip(output, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(output)")
     }
 
     @Test func deconvolutionUpsamples() {

@@ -62,6 +62,8 @@ struct ConvolutionTests {
         // same padding on 3×3 with 2×2 stride 2: the last row/column windows are partly padding.
         let expected: [Float] = [3, 4.5, 7.5, 9]
         #expect(x.averagePool2D(size: (2, 2), padding: .same).scalars == expected)
+        // PyTorch's count_include_pad=True: padded positions count as zeros (every window divides by 4).
+        #expect(x.averagePool2D(size: (2, 2), padding: .same, countIncludesPadding: true).scalars == [3, 2.25, 3.75, 2.25])
     }
 
     @Test func outputSizesFollowTheRule() {

@@ -1,0 +1,190 @@
+import Foundation
+
+/// The `model.py` text.
+extension PyTorchModule {
+    /// A Python module defining `class Model(torch.nn.Module)`, built with no arguments.
+    public var source: String {
+        var modules: [String] = []
+        var forward: [String] = []
+        var layout: Layout = architecture.inputShape.rank == 3 ? .channelsLast : .other
+        func toChannelsFirst() {
+            if layout == .channelsLast { forward.append("x = x.permute(0, 3, 1, 2)  # NHWC → NCHW") }
+            layout = .channelsFirst
+        }
+        func toChannelsLast() {
+            if layout == .channelsFirst { forward.append("x = x.permute(0, 2, 3, 1)  # NCHW → NHWC") }
+            layout = .channelsLast
+        }
+        func call(_ index: Int) -> String { "self.layers[\"\(index)\"](x)" }
+        func activation(_ function: ActivationFunction) {
+            let axis = layout == .channelsFirst ? 1 : -1
+            switch function {
+            case .identity: break
+            case .relu: forward.append("x = torch.relu(x)")
+            case .sigmoid: forward.append("x = torch.sigmoid(x)")
+            case .tanh: forward.append("x = torch.tanh(x)")
+            case .softplus: forward.append("x = F.softplus(x)")
+            case .softmax: forward.append("x = torch.softmax(x, dim=\(axis))")
+            case .logSoftmax: forward.append("x = torch.log_softmax(x, dim=\(axis))")
+            case .leakyRelu(let slope): forward.append("x = F.leaky_relu(x, \(Self.number(slope)))")
+            case .elu(let alpha): forward.append("x = F.elu(x, \(Self.number(alpha)))")
+            }
+        }
+        for (index, step) in plan.steps.enumerated() {
+            let input = step.input
+            switch step.layer {
+            case .normalization(_, let perChannel):
+                let shape: [Int] =
+                    perChannel
+                    ? (layout == .channelsFirst ? [input.last ?? 1, 1, 1] : [input.last ?? 1])
+                    : (layout == .channelsFirst ? [input[2], input[0], input[1]] : input.dimensions)
+                modules.append("\"\(index)\": Normalization(\(Self.tuple(shape))),")
+                if perChannel && layout == .channelsFirst {
+                    forward.append(
+                        "x = (x - self.layers[\"\(index)\"].offset.view(-1, 1, 1)) * self.layers[\"\(index)\"].scale.view(-1, 1, 1)")
+                } else {
+                    forward.append("x = \(call(index))")
+                }
+            case .dense(let units, let function, _):
+                toChannelsLast()
+                modules.append("\"\(index)\": torch.nn.Linear(\(input.last!), \(units)),")
+                forward.append("x = \(call(index))")
+                activation(function)
+            case .conv2D(let filters, let k, let s, let padding, let function, _):
+                toChannelsFirst()
+                let (rows, columns) = Self.pads(padding, input: input, window: k, stride: s)
+                if rows.0 == rows.1 && columns.0 == columns.1 {
+                    modules.append(
+                        "\"\(index)\": torch.nn.Conv2d(\(input[2]), \(filters), \(k), stride=\(s), padding=(\(rows.0), \(columns.0))),")
+                } else {
+                    modules.append(
+                        "\"\(index)\": PaddedConv2d(\(input[2]), \(filters), \(k), stride=\(s), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1))),"
+                    )
+                }
+                forward.append("x = \(call(index))")
+                activation(function)
+            case .maxPool2D(let size, let stride, let padding):
+                toChannelsFirst()
+                let s = stride ?? size
+                let (rows, columns) = Self.pads(padding, input: input, window: size, stride: s)
+                if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
+                    modules.append("\"\(index)\": torch.nn.MaxPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0))),")
+                } else {
+                    modules.append(
+                        "\"\(index)\": torch.nn.Sequential(torch.nn.ConstantPad2d((\(columns.0), \(columns.1), \(rows.0), \(rows.1)), float(\"-inf\")), torch.nn.MaxPool2d(\(size), stride=\(s))),"
+                    )
+                }
+                forward.append("x = \(call(index))")
+            case .avgPool2D(let size, let stride, let padding, let includes):
+                toChannelsFirst()
+                let s = stride ?? size
+                let (rows, columns) = Self.pads(padding, input: input, window: size, stride: s)
+                let flag = includes ? "True" : "False"
+                if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
+                    modules.append(
+                        "\"\(index)\": torch.nn.AvgPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0)), count_include_pad=\(flag)),"
+                    )
+                } else {
+                    modules.append(
+                        "\"\(index)\": PaddedAvgPool2d(\(size), stride=\(s), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1)), count_include_pad=\(flag)),"
+                    )
+                }
+                forward.append("x = \(call(index))")
+            case .batchNorm(let momentum, let epsilon, _):
+                let channels = input.last!
+                let options = "eps=\(Self.number(epsilon)), momentum=\(Self.number(1 - momentum))"
+                if input.rank == 3 {
+                    toChannelsFirst()
+                    modules.append("\"\(index)\": torch.nn.BatchNorm2d(\(channels), \(options)),")
+                    forward.append("x = \(call(index))")
+                } else if input.rank == 1 {
+                    modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
+                    forward.append("x = \(call(index))")
+                } else {
+                    modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
+                    forward.append("x = self.layers[\"\(index)\"](x.reshape(-1, \(channels))).reshape(x.shape)")
+                }
+            case .activation(let function):
+                activation(function)
+            case .dropout(let rate):
+                modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
+                forward.append("x = \(call(index))")
+            case .flatten:
+                toChannelsLast()
+                forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
+                layout = .other
+            }
+        }
+        toChannelsLast()
+        let header = """
+            # Written by `backprop export --format pytorch`: the architecture below as a PyTorch module.
+            # Input: \(architecture.inputShape.rank == 3 ? "NHWC images [N, \(architecture.inputShape.dimensions.map(String.init).joined(separator: ", "))]" : "[N, \(architecture.inputShape.dimensions.map(String.init).joined(separator: ", "))]"), as Backprop takes it. Output: [N, \(plan.outputShape.dimensions.map(String.init).joined(separator: ", "))].
+            #   model = Model()
+            #   model.load_state_dict(safetensors.torch.load_file("model.safetensors"), strict=True)
+            #   model.eval()
+            import torch
+            import torch.nn.functional as F
+
+
+            class Normalization(torch.nn.Module):
+                \"\"\"(x - offset) * scale, with statistics fitted on the training data.\"\"\"
+
+                def __init__(self, shape):
+                    super().__init__()
+                    self.register_buffer("offset", torch.zeros(shape))
+                    self.register_buffer("scale", torch.ones(shape))
+
+                def forward(self, x):
+                    return (x - self.offset) * self.scale
+
+
+            class PaddedConv2d(torch.nn.Conv2d):
+                \"\"\"A convolution with different padding on each side (left, right, top, bottom).\"\"\"
+
+                def __init__(self, *args, pads, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    self.pads = pads
+
+                def forward(self, x):
+                    return super().forward(F.pad(x, self.pads))
+
+
+            class PaddedAvgPool2d(torch.nn.Module):
+                \"\"\"Average pooling with different padding on each side; padded positions counted or not.\"\"\"
+
+                def __init__(self, size, stride, pads, count_include_pad):
+                    super().__init__()
+                    self.size, self.stride, self.pads, self.count_include_pad = size, stride, pads, count_include_pad
+
+                def forward(self, x):
+                    total = F.avg_pool2d(F.pad(x, self.pads), self.size, self.stride)
+                    if self.count_include_pad:
+                        return total
+                    ones = torch.ones_like(x[:1, :1])
+                    return total / F.avg_pool2d(F.pad(ones, self.pads), self.size, self.stride)
+
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = torch.nn.ModuleDict({
+
+            """
+        let body = modules.map { "            " + $0 }.joined(separator: "\n")
+        let tail =
+            "\n        })\n\n    def forward(self, x):\n" + forward.map { "        " + $0 }.joined(separator: "\n") + "\n        return x\n"
+        return header + body + tail
+    }
+
+    /// (before, after) padding along rows and columns.
+    static func pads(_ padding: Padding, input: Shape, window: Int, stride: Int) -> ((Int, Int), (Int, Int)) {
+        let rows = padding.resolve(size: input[0], window: window, stride: stride, axis: 0)!
+        let columns = padding.resolve(size: input[1], window: window, stride: stride, axis: 1)!
+        return ((rows.before, rows.after), (columns.before, columns.after))
+    }
+
+    static func number(_ value: Float) -> String { String(format: "%.7g", Double(value)) }
+    static func tuple(_ values: [Int]) -> String {
+        "(" + values.map(String.init).joined(separator: ", ") + (values.count == 1 ? ",)" : ")")
+    }
+}

@@ -1,0 +1,172 @@
+import Backprop
+import Foundation
+import Testing
+
+@testable import BackpropCommands
+
+/// Models exported with `backprop export --format pytorch` load in PyTorch with strict keys and
+/// compute the same outputs; state dicts trained in PyTorch come back with `backprop import` and
+/// predict what they predicted there. PyTorch itself runs the other side
+/// (Fixtures/pytorch_check.py; scripts/test.sh installs torch).
+@Suite(.serialized)
+struct PyTorchTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/pytorch_check.py").path
+
+    static func python(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script] + arguments
+        let error = Pipe()
+        process.standardError = error
+        try process.run()
+        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "PyTorch side failed (scripts/test.sh installs torch): \(message.suffix(1500))")
+    }
+
+    /// A model of `architecture` whose weights and batch-norm statistics moved (a few steps on random data).
+    static func trainedModel(_ architecture: Architecture, seed: UInt64, classes: Int) throws -> Model {
+        seedGlobalRandom(seed)
+        let model = try architecture.makeModel()
+        var generator = RandomGenerator(seed: seed)
+        let count = 64
+        let x = Tensor(
+            (0..<(count * architecture.inputShape.elementCount)).map { _ in generator.nextUniform() },
+            shape: Shape([count] + architecture.inputShape.dimensions))
+        let y = Tensor((0..<count).map { Float($0 % classes) }, shape: [count])
+        if let normalization = (model.network as? Sequential)?.layers.first as? Normalization { normalization.adapt(x) }
+        model.compile(optimizer: Adam(learningRate: 0.01), loss: SoftmaxCrossEntropy())
+        model.fit(x, y, batchSize: 16, epochs: 2, verbose: false)
+        return model
+    }
+
+    static func inputs(_ shape: Shape, count: Int, seed: UInt64) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        return Tensor(
+            (0..<(count * shape.elementCount)).map { _ in generator.nextUniform() * 1.2 - 0.1 }, shape: Shape([count] + shape.dimensions))
+    }
+
+    static func maximumDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    static let architectures: [(String, Architecture)] = [
+        ("mlp", .preset(.mlp, inputShape: [8, 8, 1], outputs: 4, options: .init(hiddenWidths: [16, 8], batchNorm: true))),
+        ("cnn", .preset(.cnn, inputShape: [12, 12, 1], outputs: 4, options: .init(batchNorm: true))),
+        ("lenet5", .preset(.lenet5, inputShape: [28, 28, 1], outputs: 4)),
+        (
+            "file",
+            Architecture(
+                inputShape: [9, 9, 3],
+                layers: [
+                    .normalization(kind: .standardization, perChannel: true),
+                    .conv2D(filters: 4, kernelSize: 3, stride: 2, padding: .same, activation: .leakyRelu(slope: 0.1)),
+                    .batchNorm(momentum: 0.9, epsilon: 1e-5),
+                    .maxPool2D(size: 2, stride: 1, padding: .same),
+                    .avgPool2D(size: 3, stride: 1, padding: .explicit(top: 0, left: 1, bottom: 2, right: 1)),
+                    .avgPool2D(size: 2, stride: 1, padding: .explicit(top: 1, left: 1, bottom: 1, right: 1), countIncludesPadding: true),
+                    .activation(.elu(alpha: 0.5)),
+                    .flatten, .dense(units: 6, activation: .tanh), .dropout(rate: 0.3), .batchNorm(), .dense(units: 4),
+                ])
+        ),
+        (
+            "table",
+            Architecture(
+                inputShape: [5], layers: [.normalization(), .dense(units: 7, activation: .softplus), .batchNorm(), .dense(units: 3)])
+        ),
+    ]
+
+    @Test(arguments: 0..<architectures.count)
+    func exportedModelsComputeTheSameInPyTorch(_ index: Int) throws {
+        let (name, architecture) = Self.architectures[index]
+        let folder = ModelFileTests.folder()
+        let classes = try architecture.plan().outputShape.elementCount
+        let model = try Self.trainedModel(architecture, seed: UInt64(index + 1), classes: classes)
+        try model.save(to: folder + "/model.safetensors", metadata: ["backprop.task": "classification"])
+        let export = Tool.run(["export", folder + "/model.safetensors", folder + "/pytorch"])
+        #expect(export.status == 0, "\(export)")
+        let x = Self.inputs(architecture.inputShape, count: 50, seed: 9)
+        try NumPyArray(shape: x.shape.dimensions, values: x.scalars).write(to: folder + "/x.npy")
+        try Self.python(["outputs", folder + "/pytorch", folder + "/x.npy", folder + "/torch.npy"])
+        let theirs = try NumPyArray(contentsOf: folder + "/torch.npy")
+        let ours = model.predict(x)
+        #expect(theirs.shape == ours.shape.dimensions, "\(name)")
+        let difference = Self.maximumDifference(theirs.tensor.softmax().scalars, ours.softmax().scalars)
+        #expect(difference < 1e-5, "\(name): probabilities differ by \(difference)")
+        #expect(Self.maximumDifference(theirs.values, ours.scalars) < 1e-4, "\(name): outputs differ")
+    }
+
+    @Test(arguments: 0..<architectures.count)
+    func pytorchTrainedWeightsImportAndPredictTheSame(_ index: Int) throws {
+        let (name, architecture) = Self.architectures[index]
+        let folder = ModelFileTests.folder()
+        let classes = try architecture.plan().outputShape.elementCount
+        let model = try Self.trainedModel(architecture, seed: UInt64(index + 11), classes: classes)
+        try model.save(to: folder + "/model.safetensors", metadata: ["backprop.task": "classification"])
+        #expect(Tool.run(["export", folder + "/model.safetensors", folder + "/pytorch"]).status == 0)
+        let x = Self.inputs(architecture.inputShape, count: 32, seed: 10)
+        try NumPyArray(shape: x.shape.dimensions, values: x.scalars).write(to: folder + "/x.npy")
+        try Self.python(["train", folder + "/pytorch", folder + "/x.npy", folder + "/trained"])
+        for dtype in ["f32", "f16", "bf16", "f64"] {
+            let result = Tool.run([
+                "import", folder + "/trained.\(dtype).safetensors", "--like", folder + "/model.safetensors", "--save",
+                folder + "/\(dtype).safetensors",
+            ])
+            #expect(result.status == 0, "\(result)")
+            let (imported, _) = try Model.load(from: folder + "/\(dtype).safetensors")
+            let theirs = try NumPyArray(contentsOf: folder + "/trained.\(dtype).npy")
+            let ours = imported.predict(x)
+            let difference = Self.maximumDifference(theirs.tensor.softmax().scalars, ours.softmax().scalars)
+            #expect(difference < 1e-5, "\(name) \(dtype): probabilities differ by \(difference)")
+            // The import changed the weights (PyTorch trained them).
+            #expect(Self.maximumDifference(ours.scalars, model.predict(x).scalars) > 1e-3, "\(name) \(dtype)")
+        }
+    }
+
+    @Test func npzExportRoundTripsThroughImport() throws {
+        let (_, architecture) = Self.architectures[3]
+        let folder = ModelFileTests.folder()
+        let model = try Self.trainedModel(architecture, seed: 4, classes: 4)
+        try model.save(to: folder + "/model.safetensors")
+        #expect(Tool.run(["export", folder + "/model.safetensors", folder + "/np", "--format", "npz"]).status == 0)
+        let json = folder + "/arch.json"
+        try architecture.jsonData().write(to: URL(fileURLWithPath: json))
+        let result = Tool.run(["import", folder + "/np/model.npz", "--model-file", json, "--save", folder + "/back.safetensors"])
+        #expect(result.status == 0, "\(result)")
+        let (back, _) = try Model.load(from: folder + "/back.safetensors")
+        let x = Self.inputs(architecture.inputShape, count: 8, seed: 3)
+        #expect(back.predict(x).scalars == model.predict(x).scalars)
+    }
+
+    @Test func badStateDictsAreNamed() throws {
+        let (_, architecture) = Self.architectures[4]
+        let module = try PyTorchModule(architecture)
+        let model = try architecture.makeModel()
+        let good = module.stateDict(of: model)
+        let before = model.stateDict().map { $0.value.scalars }
+        func refused(_ entries: [String: SafeTensors.Entry], _ text: String) {
+            #expect {
+                try module.load(entries, into: model, source: "w.safetensors")
+            } throws: { "\($0)".contains("w.safetensors") && "\($0)".contains(text) }
+        }
+        var missing = good
+        missing["layers.1.weight"] = nil
+        refused(missing, "layers.1.weight")
+        var extra = good
+        extra["layers.9.weight"] = .init(shape: [1], values: [0])
+        refused(extra, "layers.9.weight")
+        var shape = good
+        shape["layers.1.weight"] = .init(shape: [5, 7], values: [Float](repeating: 0, count: 35))
+        refused(shape, "shape [7, 5]")
+        var integer = good
+        integer["layers.3.bias"] = .init(shape: [3], values: [0, 0, 0], dataType: .i64)
+        refused(integer, "floating point")
+        var counter = good
+        counter["layers.2.num_batches_tracked"] = .init(shape: [], values: [0.5], dataType: .f32)
+        refused(counter, "num_batches_tracked")
+        #expect(model.stateDict().map { $0.value.scalars } == before, "a refused load changed the model")
+        let cli = Tool.run(["import", TinyData.classificationCSV, "--model-file", TinyData.classificationCSV, "--save", "x.safetensors"])
+        #expect(cli.status == 1 && cli.errorLines.count == 1, "\(cli)")
+    }
+}
