@@ -16,10 +16,10 @@ few=(--only-classes 5,6,7,8,9 --train-samples 500 --epochs 20 --batch-size 32 --
 echo "1. Pretraining the CNN on classes 0-4 (30,000 images, 3 epochs)"
 "$backprop" train --model cnn --only-classes 0,1,2,3,4 --epochs 3 --quiet \
     --save "$out/pretrained.safetensors" --checkpoint-dir "$out/pretrained" "$@"
-echo "2. Transfer to classes 5-9 with 500 labelled images: convolutions frozen, new head"
+echo "2. Transfer to classes 5-9 with 500 labelled images: the convolutions frozen, the dense layers trained anew"
 "$backprop" finetune --from "$out/pretrained.safetensors" "${few[@]}" \
     --save "$out/transfer.safetensors" --checkpoint-dir "$out/transfer" "$@"
-echo "3. The same, then everything fine-tuned from epoch 11 at 0.1 x the learning rate"
+echo "3. The same, then the convolutions fine-tuned too from epoch 11 at 0.1 x the learning rate"
 "$backprop" finetune --from "$out/pretrained.safetensors" "${few[@]}" --unfreeze-after 10 \
     --save "$out/fine-tuned.safetensors" --checkpoint-dir "$out/fine-tuned" "$@"
 echo "4. The same network from scratch on the 500 images"

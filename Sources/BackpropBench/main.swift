@@ -22,7 +22,7 @@ struct Options {
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "-h", "--help":
-                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|all] [--epochs N] [--steps N] [--data DIR]")
+                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|all] [--epochs N] [--steps N] [--data DIR]")
                 exit(0)
             default: command = argument
             }
@@ -222,6 +222,54 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
     }
 }
 
+/// Model files and checkpoints of the CNN: save and load times, and what a checkpoint after every
+/// epoch costs in training time (runs with and without interleaved, and the writes timed alone).
+func benchmarkCheckpoints(epochs: Int, dataDirectory: String) throws {
+    progress("Checkpoints: CNN save/load, then 4 CNN runs of \(epochs) epochs (~5 s each)")
+    let folder = NSTemporaryDirectory() + "backprop-bench-\(getpid())"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let model = peersCNN()
+    var saves: [Double] = []
+    var loads: [Double] = []
+    for _ in 0..<7 {
+        var start = Date()
+        try model.save(to: folder + "/cnn.safetensors")
+        saves.append(Date().timeIntervalSince(start))
+        start = Date()
+        _ = try Model.load(from: folder + "/cnn.safetensors")
+        loads.append(Date().timeIntervalSince(start))
+    }
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/cnn.safetensors")[.size] as? Int) ?? 0
+    print(
+        "CNN model file (\(bytes / 1024) KiB, \(model.network.parameterCount) parameters): save \(String(format: "%.4f", median(saves))) s, load \(String(format: "%.4f", median(loads))) s (medians of 7)"
+    )
+    let (train, _) = try FashionMNIST.load(from: dataDirectory)
+    var rates: [Bool: [Double]] = [:]
+    var writing: [Double] = []
+    var epochSeconds: [Double] = []
+    for withCheckpoints in [false, true, false, true] {
+        let model = peersCNN()
+        var callbacks: [any Callback] = []
+        let directory = folder + "/run-\(rates.values.joined().count)"
+        let checkpoint = try ModelCheckpoint(directory: directory)
+        if withCheckpoints { callbacks.append(checkpoint) }
+        let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: epochs, seed: 0, callbacks: callbacks, verbose: false)
+        rates[withCheckpoints, default: []].append(Double(train.count) / median(history.epochs.map(\.seconds)))
+        if withCheckpoints {
+            writing.append(checkpoint.secondsWriting / Double(epochs))
+            epochSeconds.append(median(history.epochs.map(\.seconds)))
+        }
+    }
+    let without = median(rates[false] ?? [])
+    let with = median(rates[true] ?? [])
+    print(
+        String(
+            format:
+                "  training: %.0f samples/s without, %.0f with a checkpoint every epoch (%.1f%% slower); one checkpoint write: %.3f s = %.2f%% of an epoch",
+            without, with, (1 - with / without) * 100, median(writing), median(writing) / median(epochSeconds) * 100))
+}
+
 let options = Options(CommandLine.arguments)
 do {
     switch options.command {
@@ -234,6 +282,7 @@ do {
         benchmarkVGG(steps: options.steps)
         checkKernels()
     case "augment": try benchmarkAugmentation(epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "checkpoint": try benchmarkCheckpoints(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "all":
         try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
         try benchmarkCNN(epochs: min(options.epochs, 3), dataDirectory: options.dataDirectory)

@@ -185,7 +185,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         name: .customLong("freeze-until"),
         help:
-            "With --from: freeze layers 0 through this one (an index, layers.N, or a layer type such as flatten or conv2d for the last of that type; default: all but the head; none: nothing)."
+            "With --from: freeze layers 0 through this one (an index, layers.N, or a layer type such as flatten or conv2d for the last of that type; none: nothing). Default: the convolutional base through its flatten, or all but the head."
     )
     var freezeUntil: String?
 

@@ -308,7 +308,13 @@ struct TrainingRun {
 
     /// The last layer `--freeze-until` freezes (-1: none).
     private func freezeIndex(head: Int, architecture: Architecture) throws -> Int {
-        guard let text = options.freezeUntil else { return head - 1 }
+        guard let text = options.freezeUntil else {
+            // A convolutional base (through its flatten) when there is one, as the course's slide
+            // reuses it; otherwise everything but the head.
+            let types = architecture.layers.prefix(head).map(\.typeName)
+            if let conv = types.lastIndex(of: "conv2d"), let flatten = types[conv...].firstIndex(of: "flatten") { return flatten }
+            return head - 1
+        }
         if text == "none" { return -1 }
         let types = architecture.layers.map(\.typeName)
         let index: Int? =

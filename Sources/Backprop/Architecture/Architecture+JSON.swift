@@ -1,7 +1,7 @@
 import Foundation
 
-/// The architecture file: a network described in JSON, so the CLI, model files and (later) export,
-/// the doctor and search can name one without Swift.
+/// The architecture file: a network described in JSON, so the CLI, model files, PyTorch export and
+/// (later) the doctor and search can name one without Swift.
 ///
 /// ```json
 /// {"format": "backprop-architecture", "version": 1, "input_shape": [28, 28, 1],
@@ -19,11 +19,15 @@ import Foundation
 /// - `dense`: `units`; `activation`, `l1`, `l2`
 /// - `conv2d`: `filters`, `kernel_size`; `stride` (1), `padding` (`"valid"`, `"same"` or
 ///   `[top, left, bottom, right]`), `activation`, `l1`, `l2`
-/// - `max_pool2d`, `avg_pool2d`: `size`; `stride` (the size), `padding`
-/// - `batch_norm`: `momentum` (0.99), `epsilon` (0.001)
+/// - `conv2d_transpose`: `filters`, `kernel_size`; `stride` (1), `padding`, `activation`
+/// - `max_pool2d`, `avg_pool2d`: `size`; `stride` (the size), `padding`; for `avg_pool2d`
+///   `count_include_pad` (false: padded positions are left out of the average; PyTorch's default is true)
+/// - `global_avg_pool2d`; `zero_padding2d`: `padding` `[top, left, bottom, right]`
+/// - `batch_norm`: `momentum` (0.99; PyTorch's momentum is 1 − this), `epsilon` (0.001; PyTorch 1e-5),
+///   `unbiased_running_variance` (false; PyTorch true)
 /// - `activation`: `function`
 /// - `dropout`: `rate`
-/// - `flatten`
+/// - `flatten`; `reshape`: `shape` (one extent may be -1)
 /// - `normalization`: `kind` (`"standard"` or `"minmax"`), `per_channel` (false); its statistics
 ///   are fitted on the training data and kept with the weights
 ///

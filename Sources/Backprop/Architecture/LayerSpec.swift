@@ -21,6 +21,15 @@ public enum LayerSpec: Sendable, Equatable {
     case dropout(rate: Float)
     /// `Flatten()`.
     case flatten
+    /// `Conv2DTranspose(in, filters, kernelSize: (k, k), strides: (s, s), padding:)` (upsampling).
+    case conv2DTranspose(
+        filters: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid, activation: ActivationFunction = .identity)
+    /// `GlobalAveragePooling2D()`: [H, W, C] → [C].
+    case globalAveragePooling2D
+    /// `ZeroPadding2D(top:left:bottom:right:)`.
+    case zeroPadding2D(top: Int, left: Int, bottom: Int, right: Int)
+    /// `Reshape(shape)`; one extent may be -1.
+    case reshape([Int])
     /// `Normalization(inputShape:kind:perChannel:)`; its statistics are fitted on training data.
     case normalization(kind: Normalization.Kind = .standardization, perChannel: Bool = false)
 
@@ -35,6 +44,10 @@ public enum LayerSpec: Sendable, Equatable {
         case .activation(let function): "Activation(\(function))"
         case .dropout(let rate): "Dropout(\(rate))"
         case .flatten: "Flatten"
+        case .conv2DTranspose(let filters, let k, let s, _, _): "Conv2DTranspose(\(filters), \(k)×\(k), stride \(s))"
+        case .globalAveragePooling2D: "GlobalAveragePooling2D"
+        case .zeroPadding2D: "ZeroPadding2D"
+        case .reshape(let shape): "Reshape(\(shape))"
         case .normalization: "Normalization"
         }
     }
@@ -76,6 +89,39 @@ public enum LayerSpec: Sendable, Equatable {
             return (input, 2 * (perChannel ? (input.last ?? 1) : input.elementCount))
         case .flatten:
             return ([input.elementCount], 0)
+        case .conv2DTranspose(let filters, let k, let s, let padding, _):
+            guard filters > 0, k > 0, s > 0 else { throw fail("filters, kernel size and stride must be positive") }
+            guard input.rank == 3 else { throw fail("input must be [H, W, C]") }
+            func extent(_ size: Int, axis: Int) throws -> Int {
+                let output: Int
+                switch padding {
+                case .same: output = try product(size, s)
+                case .valid: output = try product(size - 1, s) + k
+                case .explicit(let top, let left, let bottom, let right):
+                    output = try product(size - 1, s) + k - (axis == 0 ? top + bottom : left + right)
+                }
+                guard output > 0 else { throw fail("padding \(padding) leaves no output") }
+                return output
+            }
+            return (
+                [try extent(input[0], axis: 0), try extent(input[1], axis: 1), filters], try product(k, k, input[2], filters) + filters
+            )
+        case .globalAveragePooling2D:
+            guard input.rank == 3 else { throw fail("input must be [H, W, C]") }
+            return ([input[2]], 0)
+        case .zeroPadding2D(let top, let left, let bottom, let right):
+            guard input.rank == 3 else { throw fail("input must be [H, W, C]") }
+            guard min(top, left, bottom, right) >= 0 else { throw fail("padding must be ≥ 0") }
+            return ([try product(1, input[0]) + top + bottom, input[1] + left + right, input[2]], 0)
+        case .reshape(let shape):
+            guard !shape.isEmpty, shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
+                throw fail("the shape needs positive extents and at most one -1, got \(shape)")
+            }
+            let known = try shape.filter { $0 > 0 }.reduce(1) { try product($0, $1) }
+            guard input.elementCount % known == 0 else { throw fail("\(input.elementCount) values do not fill \(shape)") }
+            let resolved = shape.map { $0 == -1 ? input.elementCount / known : $0 }
+            guard resolved.reduce(1, *) == input.elementCount else { throw fail("\(input.elementCount) values do not fill \(shape)") }
+            return (Shape(resolved), 0)
         }
     }
 
@@ -105,6 +151,12 @@ public enum LayerSpec: Sendable, Equatable {
         case .activation(let function): return Activation(function)
         case .dropout(let rate): return Dropout(rate: rate)
         case .flatten: return Flatten()
+        case .conv2DTranspose(let filters, let k, let s, let padding, let activation):
+            return Conv2DTranspose(input[2], filters, kernelSize: (k, k), strides: (s, s), padding: padding, activation: activation)
+        case .globalAveragePooling2D: return GlobalAveragePooling2D()
+        case .zeroPadding2D(let top, let left, let bottom, let right):
+            return ZeroPadding2D(top: top, left: left, bottom: bottom, right: right)
+        case .reshape(let shape): return Reshape(shape)
         case .normalization(let kind, let perChannel): return Normalization(inputShape: input, kind: kind, perChannel: perChannel)
         }
     }
@@ -189,6 +241,29 @@ extension LayerSpec {
         case "flatten":
             try reader.allowOnly(common)
             self = .flatten
+        case "conv2d_transpose":
+            try reader.allowOnly(common.union(["filters", "kernel_size", "stride", "padding", "activation"]))
+            self = .conv2DTranspose(
+                filters: try reader.integer("filters"), kernelSize: try reader.integer("kernel_size"),
+                stride: try reader.optionalInteger("stride").map { _ in try reader.integer("stride") } ?? 1, padding: try padding(),
+                activation: try activation())
+        case "global_avg_pool2d":
+            try reader.allowOnly(common)
+            self = .globalAveragePooling2D
+        case "zero_padding2d":
+            try reader.allowOnly(common.union(["padding"]))
+            let sides = try reader.integers("padding")
+            guard sides.count == 4, sides.allSatisfy({ $0 >= 0 && $0 <= 65_536 }) else {
+                throw reader.fail("padding", "[top, left, bottom, right], each in 0…65536")
+            }
+            self = .zeroPadding2D(top: sides[0], left: sides[1], bottom: sides[2], right: sides[3])
+        case "reshape":
+            try reader.allowOnly(common.union(["shape"]))
+            let shape = try reader.integers("shape")
+            guard !shape.isEmpty, shape.count <= 4, shape.filter({ $0 == -1 }).count <= 1,
+                shape.allSatisfy({ ($0 > 0 && $0 <= 1 << 26) || $0 == -1 })
+            else { throw reader.fail("shape", "1 to 4 positive extents, at most one -1") }
+            self = .reshape(shape)
         case "normalization":
             try reader.allowOnly(common.union(["kind", "per_channel"]))
             let kind: Normalization.Kind
@@ -199,7 +274,10 @@ extension LayerSpec {
             }
             self = .normalization(kind: kind, perChannel: try reader.optionalBool("per_channel") ?? false)
         default:
-            throw reader.fail("type", "dense, conv2d, max_pool2d, avg_pool2d, batch_norm, activation, dropout, flatten or normalization")
+            throw reader.fail(
+                "type",
+                "dense, conv2d, conv2d_transpose, max_pool2d, avg_pool2d, global_avg_pool2d, zero_padding2d, batch_norm, activation, dropout, flatten, reshape or normalization"
+            )
         }
     }
 
@@ -246,6 +324,15 @@ extension LayerSpec {
         case .activation(let function): return ["type": "activation", "function": function.jsonName]
         case .dropout(let rate): return ["type": "dropout", "rate": rate]
         case .flatten: return ["type": "flatten"]
+        case .conv2DTranspose(let filters, let k, let s, let padding, let activation):
+            return [
+                "type": "conv2d_transpose", "filters": filters, "kernel_size": k, "stride": s, "padding": paddingValue(padding),
+                "activation": activation.jsonName,
+            ]
+        case .globalAveragePooling2D: return ["type": "global_avg_pool2d"]
+        case .zeroPadding2D(let top, let left, let bottom, let right):
+            return ["type": "zero_padding2d", "padding": [top, left, bottom, right]]
+        case .reshape(let shape): return ["type": "reshape", "shape": shape]
         case .normalization(let kind, let perChannel):
             return ["type": "normalization", "kind": kind == .standardization ? "standard" : "minmax", "per_channel": perChannel]
         }

@@ -109,6 +109,31 @@ extension PyTorchModule {
             case .dropout(let rate):
                 modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
                 forward.append("x = \(call(index))")
+            case .conv2DTranspose(let filters, let k, let s, let padding, let function):
+                toChannelsFirst()
+                let crop: [Int]  // top, bottom, left, right cut from the full transposed convolution
+                switch padding {
+                case .valid: crop = [0, 0, 0, 0]
+                case .same:
+                    let total = max(k - s, 0)
+                    crop = [total / 2, total - total / 2, total / 2, total - total / 2]
+                case .explicit(let top, let left, let bottom, let right): crop = [top, bottom, left, right]
+                }
+                modules.append(
+                    "\"\(index)\": CroppedConvTranspose2d(\(input[2]), \(filters), \(k), stride=\(s), crop=(\(crop.map(String.init).joined(separator: ", ")))),"
+                )
+                forward.append("x = \(call(index))")
+                activation(function)
+            case .zeroPadding2D(let top, let left, let bottom, let right):
+                toChannelsFirst()
+                forward.append("x = F.pad(x, (\(left), \(right), \(top), \(bottom)))")
+            case .globalAveragePooling2D:
+                forward.append(layout == .channelsFirst ? "x = x.mean(dim=(2, 3))" : "x = x.mean(dim=(1, 2))")
+                layout = .other
+            case .reshape(let shape):
+                toChannelsLast()
+                forward.append("x = x.reshape(x.shape[0], \(shape.map(String.init).joined(separator: ", ")))")
+                layout = step.output.rank == 3 ? .channelsLast : .other
             case .flatten:
                 toChannelsLast()
                 forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
@@ -147,6 +172,19 @@ extension PyTorchModule {
 
                 def forward(self, x):
                     return super().forward(F.pad(x, self.pads))
+
+
+            class CroppedConvTranspose2d(torch.nn.ConvTranspose2d):
+                \"\"\"A transposed convolution with (top, bottom, left, right) cut from its full output.\"\"\"
+
+                def __init__(self, *args, crop, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    self.crop = crop
+
+                def forward(self, x):
+                    y = super().forward(x)
+                    top, bottom, left, right = self.crop
+                    return y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right]
 
 
             class PaddedAvgPool2d(torch.nn.Module):

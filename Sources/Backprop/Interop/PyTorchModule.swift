@@ -63,6 +63,15 @@ public struct PyTorchModule: Sendable {
                 tensors.append(Mapping(backprop: prefix + "scale", pytorch: prefix + "scale", transform: transform))
             case .flatten:
                 layout = .other
+            case .conv2DTranspose:
+                // Backprop [kh, kw, out, in] → ConvTranspose2d [in, out, kh, kw].
+                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
+                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                layout = .channelsFirst
+            case .zeroPadding2D:
+                layout = .channelsFirst
+            case .globalAveragePooling2D, .reshape:
+                layout = step.output.rank == 3 ? .channelsLast : .other
             case .activation, .dropout:
                 break
             }

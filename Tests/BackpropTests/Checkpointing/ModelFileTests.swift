@@ -59,6 +59,38 @@ struct ArchitectureFileTests {
         }
     }
 
+    @Test func everyLayerKindRoundTripsThroughJSON() throws {
+        let architecture = Architecture(
+            inputShape: [6, 6, 2],
+            layers: [
+                .normalization(kind: .minMax, perChannel: true), .conv2D(filters: 3, kernelSize: 3, stride: 2, padding: .same),
+                .zeroPadding2D(top: 1, left: 0, bottom: 2, right: 1),
+                .conv2DTranspose(
+                    filters: 2, kernelSize: 3, stride: 2, padding: .explicit(top: 1, left: 0, bottom: 0, right: 1), activation: .relu),
+                .batchNorm(momentum: 0.9, epsilon: 1e-5, unbiasedRunningVariance: true),
+                .avgPool2D(size: 2, stride: 1, padding: .same, countIncludesPadding: true), .maxPool2D(size: 2),
+                .globalAveragePooling2D, .reshape([2, -1]), .flatten, .dropout(rate: 0.5), .activation(.softplus), .dense(units: 3),
+            ])
+        let again = try Architecture(json: architecture.jsonData(), source: "all.json")
+        #expect(again == architecture)
+        #expect(
+            try again.plan().steps.map(\.output) == [
+                [6, 6, 2], [3, 3, 3], [6, 4, 3], [12, 8, 2], [12, 8, 2], [12, 8, 2], [6, 4, 2], [2], [2, 1], [2], [2], [2], [3],
+            ])
+        let model = try again.makeModel()
+        #expect(model.predict(Tensor.zeros([2, 6, 6, 2])).shape == [2, 3])
+        for (json, field) in [
+            (#"{"input_shape": [4, 4, 1], "layers": [{"type": "reshape", "shape": [3, -1]}]}"#, "16 values do not fill"),
+            (#"{"input_shape": [4, 4, 1], "layers": [{"type": "reshape", "shape": [-1, -1]}]}"#, "layers[0].shape"),
+            (#"{"input_shape": [4, 4, 1], "layers": [{"type": "zero_padding2d", "padding": [1, 1]}]}"#, "layers[0].padding"),
+            (#"{"input_shape": [4], "layers": [{"type": "global_avg_pool2d"}]}"#, "[H, W, C]"),
+        ] {
+            #expect {
+                try Architecture(json: Data(json.utf8), source: "a.json").plan()
+            } throws: { "\($0)".contains(field) }
+        }
+    }
+
     @Test func aLayerThatDoesNotFitIsNamedByIndex() throws {
         let architecture = try Architecture(
             json: Data(#"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]}"#.utf8),

@@ -290,6 +290,17 @@ struct TrainOptionTests {
         let unfrozen = try finetune(["--unfreeze-after", "1", "--fine-tune-lr-scale", "0.5", "--classes", "3"])
         #expect(unfrozen.run.model.stateDict().filter { $0.name.hasPrefix("layers.2.") }.allSatisfy { old[$0.name] != $0.value.scalars })
         #expect(throws: Error.self) { try finetune(["--freeze-until", "8"]) }  // the head itself
+        // A convolutional net: by default its base is frozen through the flatten, the dense layers train.
+        let cnn = TinyData.root + "/cnn-base-\(UUID().uuidString.prefix(6)).safetensors"
+        _ = try Self.train(["--data", TinyData.imageFolder, "--model", "cnn", "--width", "0.25", "--save", cnn, "--epochs", "1"])
+        let transferred = try Self.train(["--data", TinyData.imageFolder, "--from", cnn, "--epochs", "1"]).outcome.run
+        let types = transferred.architecture.layers.map(\.typeName)
+        let flatten = try #require(types.firstIndex(of: "flatten"))
+        for index in types.indices where !transferred.model.parameters(ofLayer: index).isEmpty {
+            #expect(
+                transferred.model.parameters(ofLayer: index).allSatisfy { $0.isTrainable == (index > flatten) },
+                "layer \(index) \(types[index])")
+        }
         #expect(throws: Error.self) { try finetune(["--classes", "4"]) }
         #expect(throws: Error.self) { try finetune(["--hidden", "4"]) }
         #expect(throws: Error.self) { try Self.train(["--freeze-until", "2"]) }  // without --from

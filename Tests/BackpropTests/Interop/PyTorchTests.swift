@@ -71,6 +71,19 @@ struct PyTorchTests {
                 ])
         ),
         (
+            "upsampling",
+            Architecture(
+                inputShape: [6, 6, 2],
+                layers: [
+                    .conv2D(filters: 3, kernelSize: 3, stride: 2, padding: .same, activation: .relu),
+                    .zeroPadding2D(top: 1, left: 0, bottom: 0, right: 1),
+                    .conv2DTranspose(filters: 2, kernelSize: 3, stride: 2, padding: .same, activation: .tanh),
+                    .conv2DTranspose(filters: 3, kernelSize: 2, padding: .explicit(top: 1, left: 0, bottom: 0, right: 1)),
+                    .flatten, .dense(units: 12, activation: .relu), .reshape([2, 2, 3]), .conv2D(filters: 4, kernelSize: 1),
+                    .globalAveragePooling2D, .dense(units: 4),
+                ])
+        ),
+        (
             "table",
             Architecture(
                 inputShape: [5], layers: [.normalization(), .dense(units: 7, activation: .softplus), .batchNorm(), .dense(units: 3)])
@@ -140,7 +153,7 @@ struct PyTorchTests {
     }
 
     @Test func badStateDictsAreNamed() throws {
-        let (_, architecture) = Self.architectures[4]
+        let (_, architecture) = Self.architectures[5]
         let module = try PyTorchModule(architecture)
         let model = try architecture.makeModel()
         let good = module.stateDict(of: model)
