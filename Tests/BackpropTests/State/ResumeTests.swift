@@ -91,6 +91,64 @@ struct ResumeTests {
         } throws: { "\($0)".contains("Adam") && "\($0)".contains("SGD") }
     }
 
+    /// Checkpoints with a broken part: reading or restoring names the file and the part, and the
+    /// model is left as it was.
+    @Test func brokenCheckpointsAreNamed() throws {
+        let folder = ModelFileTests.folder()
+        let (model, loader, validation, callbacks, checkpoint) = try Self.makeRun(checkpoints: folder + "/ok")
+        try model.fit(loader, validation: validation, epochs: 1, callbacks: callbacks, verbose: false)
+        let good = try SafeTensors(contentsOf: try #require(checkpoint.lastPath))
+        func broken(_ change: (inout SafeTensors) -> Void, _ text: String, restoring: Bool = false) throws {
+            var file = good
+            change(&file)
+            let path = folder + "/broken-\(UUID().uuidString.prefix(6)).safetensors"
+            try file.write(to: path)
+            if !restoring {
+                #expect(throws: (any Error).self) { try TrainingCheckpoint(contentsOf: path) }
+                #expect { try TrainingCheckpoint(contentsOf: path) } throws: { "\($0)".contains(path) && "\($0)".contains(text) }
+                return
+            }
+            let saved = try TrainingCheckpoint(contentsOf: path)
+            let (again, loader, validation, callbacks, _) = try Self.makeRun(checkpoints: folder + "/again-\(UUID().uuidString.prefix(6))")
+            let before = Self.bits(again)
+            #expect {
+                try again.fit(
+                    loader, validation: validation, epochs: 2, callbacks: callbacks, verbose: false, resumingFrom: saved,
+                    checkpointSource: path)
+            } throws: { "\($0)".contains(path) && "\($0)".contains(text) }
+            #expect(Self.bits(again) == before, "a refused checkpoint changed the model (\(text))")
+        }
+        func progress(_ edit: @escaping (inout [String: Any]) -> Void) -> (inout SafeTensors) -> Void {
+            { file in
+                var object =
+                    (try? JSONSerialization.jsonObject(with: Data(file.metadata[TrainingCheckpoint.progressKey]!.utf8))) as? [String: Any]
+                    ?? [:]
+                edit(&object)
+                file.metadata[TrainingCheckpoint.progressKey] = String(
+                    decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            }
+        }
+        try broken({ $0.metadata[TrainingCheckpoint.progressKey] = nil }, "backprop.checkpoint")
+        try broken({ $0.metadata[TrainingCheckpoint.progressKey] = "{" }, "progress")
+        try broken(progress { $0["random"] = ["0000000000000000", "0000000000000000", "0000000000000000", "0000000000000000"] }, "random")
+        try broken(progress { $0["random"] = ["zz"] }, "progress")
+        try broken(progress { $0["batchSize"] = 0 }, "random state")
+        try broken({ $0.metadata["backprop.state.callback.EarlyStopping"] = nil }, "EarlyStopping")
+        try broken({ $0.tensors["training/callback/Stray/x"] = .init(shape: [1], values: [0]) }, "unlisted")
+        try broken({ $0.tensors["training/elsewhere"] = .init(shape: [1], values: [0]) }, "training/elsewhere")
+        try broken(progress { $0["sampleCount"] = 5 }, "72 training samples", restoring: true)
+        try broken({ $0.tensors["training/optimizer/exp_avg.layers.0.weight"] = nil }, "exp_avg.layers.0.weight", restoring: true)
+        try broken(
+            { $0.tensors["training/optimizer/exp_avg_sq.layers.8.bias"] = .init(shape: [3], values: [0, 0, 0]) },
+            "exp_avg_sq.layers.8.bias",
+            restoring: true)
+        try broken(
+            { $0.metadata["backprop.state.optimizer"] = #"{"kind":"Adam","iterations":-3,"learningRate":0.1}"# }, "iterations",
+            restoring: true)
+        try broken({ $0.metadata["backprop.state.callback.ReduceLROnPlateau"] = #"{"wait": "x"}"# }, "ReduceLROnPlateau", restoring: true)
+        try broken({ $0.tensors["layers.0.weight"] = nil }, "layers.0.weight", restoring: true)
+    }
+
     @Test func keepsTheNewestAndTheBest() throws {
         let folder = ModelFileTests.folder()
         seedGlobalRandom(3)
