@@ -45,7 +45,7 @@ public struct PredictCommand: ParsableCommand {
         try input.applyThreads()
         if let output { try checkWritable(output, option: "--output") }
         let saved = try SavedModel(path: input.model)
-        let samples = try input.load(for: saved)
+        let samples = try input.load(for: saved, labelled: false)
         let (outputs, _) = try saved.outputs(for: samples.data, batchSize: input.batchSize)
         let table = try PredictionTable(saved: saved, names: samples.names, outputs: outputs)
         guard let output else {
@@ -180,7 +180,7 @@ public struct EvaluateCommand: ParsableCommand {
     public func run() throws {
         try input.applyThreads()
         let saved = try SavedModel(path: input.model)
-        let samples = try input.load(for: saved)
+        let samples = try input.load(for: saved, labelled: true)
         guard samples.hasTargets else {
             throw ValidationError(
                 "\(input.data) has no targets to evaluate against: give --labels for an .npy, a label column in a CSV, or class folders of images (predict runs without them)"

@@ -70,9 +70,11 @@ struct InputOptions: ParsableArguments {
     }
 
     /// Reads the samples for `saved`, checking that they fit it and mapping labels to its classes.
-    func load(for saved: SavedModel) throws -> PredictionInput {
+    /// Without `labelled` (predict), labels the data may have are not read against the model's
+    /// classes (a model of 5 classes predicts on data of 10).
+    func load(for saved: SavedModel, labelled: Bool) throws -> PredictionInput {
         let shape = saved.model.inputShape
-        let input = try read(for: saved)
+        let input = try read(for: saved, labelled: labelled)
         guard input.data.inputShape == shape else {
             throw ValidationError(
                 "the model \(saved.path) takes samples of shape \(shape), but \(data) has samples of shape \(input.data.inputShape)")
@@ -81,7 +83,7 @@ struct InputOptions: ParsableArguments {
         return input
     }
 
-    private func read(for saved: SavedModel) throws -> PredictionInput {
+    private func read(for saved: SavedModel, labelled: Bool) throws -> PredictionInput {
         let shape = saved.model.inputShape
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else { throw BackpropError.fileNotFound(path: data) }
@@ -91,7 +93,7 @@ struct InputOptions: ParsableArguments {
         let resolved = format == .auto ? try detectFormat(data) : format
         switch resolved {
         case .images:
-            return try imageFolder(for: saved)
+            return try imageFolder(for: saved, labelled: labelled)
         case .csv:
             // As many columns as the model has features: no label column.
             let features = shape.elementCount
@@ -140,13 +142,17 @@ struct InputOptions: ParsableArguments {
             throw ValidationError(
                 "the model \(saved.path) takes samples of shape \(shape), but \(data) has samples of shape \(chosen.inputShape)")
         }
+        guard labelled else {
+            return PredictionInput(
+                data: chosen, hasTargets: false, names: (0..<chosen.count).map { "sample \($0)" }, description: loaded.description)
+        }
         let mapped = try mapLabels(chosen, dataNames: loaded.classNames, saved: saved)
         return PredictionInput(
             data: mapped, hasTargets: true, names: (0..<chosen.count).map { "sample \($0)" }, description: loaded.description)
     }
 
     /// Class folders (labelled by folder name) or PNG files directly in the folder (unlabelled).
-    private func imageFolder(for saved: SavedModel) throws -> PredictionInput {
+    private func imageFolder(for saved: SavedModel, labelled: Bool) throws -> PredictionInput {
         let manager = FileManager.default
         guard let entries = try? manager.contentsOfDirectory(atPath: data) else { throw BackpropError.fileNotFound(path: data) }
         guard saved.model.inputShape.rank == 3 else {
@@ -160,6 +166,10 @@ struct InputOptions: ParsableArguments {
         var files: [(String, Int)] = []
         for (path, label) in folder.files {
             let name = folder.classes[label]
+            guard labelled else {
+                files.append((path, -1))
+                continue
+            }
             guard let index = saved.classNames.firstIndex(of: name) else {
                 throw ValidationError(
                     "the class folder \(name) of \(data) is not one of the model's classes (\(saved.classNames.joined(separator: ", ")))")

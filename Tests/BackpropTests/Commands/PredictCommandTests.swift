@@ -119,6 +119,12 @@ struct PredictCommandTests {
         try FileManager.default.createDirectory(atPath: other + "/up", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: TinyData.imageFolder + "/right/1.png", toPath: other + "/up/1.png")
         failure(["evaluate", "--model", Self.imageModel, "--data", other], 64, "class folder up")
+        // predict reads no labels: a class the model does not know is just more images.
+        let unknown = Tool.run(["predict", "--model", Self.imageModel, "--data", other])
+        #expect(unknown.status == 0 && unknown.standardOutput.contains("up/1.png\t"), "\(unknown)")
+        let otherCSV = TinyData.write("f1,f2,f3,species\n2,0,0,daisy\n", "unknown-class.csv")
+        #expect(Tool.run(["predict", "--model", Self.tableModel, "--data", otherCSV]).status == 0)
+        failure(["evaluate", "--model", Self.tableModel, "--data", otherCSV], 64, "daisy")
         let features = TinyData.write("f1,f2,f3\n2,0,0\n", "features-only-2.csv")
         failure(["evaluate", "--model", Self.tableModel, "--data", features], 64, "no targets")
         failure(["evaluate", "--model", Self.tableModel, "--data", TinyData.classificationCSV, "--top-k", "4"], 64, "--top-k")
