@@ -188,10 +188,7 @@ private func numericPair(
             path: source, otherPath: targetSource,
             detail: "the inputs have shape \(inputs.shape) but the targets \(targets.shape); expected [N, …] and [N] or [N, K]")
     }
-    var tensor = inputs.tensor
-    if inputs.shape.count == 3 { tensor = tensor.reshaped(Shape(inputs.shape + [1])) }  // [N, H, W] images
-    if inputs.dtype.hasSuffix("u1") { tensor = tensor / 255 }
-    try requireFinite(tensor, source: source, what: "input")
+    let tensor = try inputTensor(inputs, addingChannel: inputs.shape.count == 3, source: source)
     let values = targets.values
     if let bad = values.firstIndex(where: { !$0.isFinite }) {
         throw BackpropError.malformed(path: targetSource, field: "target \(bad)", expected: "a finite number", found: "\(values[bad])")
@@ -219,6 +216,16 @@ private func numericPair(
             found: "\(values[bad])")
     }
     return (TensorDataset(inputs: tensor, targets: targets.tensor), .classification, Int(values.max() ?? 0) + 1)
+}
+
+/// Model inputs from a NumPy array: bytes scaled to [0, 1], [N, H, W] images given a channel axis
+/// when `addingChannel`, every value finite.
+func inputTensor(_ array: NumPyArray, addingChannel: Bool, source: String) throws -> Tensor {
+    var tensor = array.tensor
+    if addingChannel { tensor = tensor.reshaped(Shape(array.shape + [1])) }
+    if array.dtype.hasSuffix("u1") { tensor = tensor / 255 }
+    try requireFinite(tensor, source: source, what: "input")
+    return tensor
 }
 
 /// Which task numeric-or-not CSV targets mean.

@@ -105,13 +105,10 @@ struct InputOptions: ParsableArguments {
             }
         case .npy where labels == nil:
             let array = try NumPyArray(contentsOf: data)
-            var tensor = array.tensor
-            if array.shape.count == 3 && shape.rank == 3 { tensor = tensor.reshaped(Shape(array.shape + [1])) }
-            if array.dtype.hasSuffix("u1") { tensor = tensor / 255 }
-            guard tensor.rank >= 2 else {
+            guard array.shape.count >= 2 else {
                 throw BackpropError.malformed(path: data, field: "shape", expected: "[N, …] (one row per sample)", found: "\(array.shape)")
             }
-            try requireFinite(tensor, source: data, what: "input")
+            let tensor = try inputTensor(array, addingChannel: array.shape.count == 3 && shape.rank == 3, source: data)
             return PredictionInput(
                 data: TensorDataset(inputs: tensor, targets: .zeros([tensor.shape[0]])), hasTargets: false,
                 names: (0..<tensor.shape[0]).map { "sample \($0)" }, description: "NumPy array")
@@ -119,10 +116,7 @@ struct InputOptions: ParsableArguments {
             let arrays = try NumPyArchive.read(contentsOf: data)
             let key = arrays["x_test"] != nil ? (split == .test ? "x_test" : "x_train") : "x"
             if let x = arrays[key], arrays[key == "x" ? "y" : "y" + key.dropFirst()] == nil {
-                var tensor = x.tensor
-                if x.shape.count == 3 && shape.rank == 3 { tensor = tensor.reshaped(Shape(x.shape + [1])) }
-                if x.dtype.hasSuffix("u1") { tensor = tensor / 255 }
-                try requireFinite(tensor, source: "\(data): \(key)", what: "input")
+                let tensor = try inputTensor(x, addingChannel: x.shape.count == 3 && shape.rank == 3, source: "\(data): \(key)")
                 return PredictionInput(
                     data: TensorDataset(inputs: tensor, targets: .zeros([tensor.shape[0]])), hasTargets: false,
                     names: (0..<tensor.shape[0]).map { "sample \($0)" }, description: "NumPy archive (\(key))")

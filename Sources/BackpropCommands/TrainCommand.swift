@@ -71,13 +71,12 @@ public struct TrainCommand: ParsableCommand {
             throw BackpropError.fileNotFound(path: location)
         }
         guard isDirectory.boolValue else { return (location, try TrainingCheckpoint(contentsOf: location)) }
-        let folders = ModelCheckpoint.checkpoints(in: location).isEmpty ? [location + "/checkpoints", location] : [location]
-        for folder in folders {
-            guard !ModelCheckpoint.checkpoints(in: folder).isEmpty else { continue }
+        // The folder itself, or a run folder's checkpoints/.
+        for folder in [location, location + "/checkpoints"] {
+            guard let newest = ModelCheckpoint.checkpoints(in: folder).last else { continue }
             guard let latest = ModelCheckpoint.latest(in: folder) else {
                 // None reads: say why the newest does not.
-                let newest = folder + "/" + ModelCheckpoint.checkpoints(in: folder).last!.name
-                return (newest, try TrainingCheckpoint(contentsOf: newest))
+                return (folder + "/" + newest.name, try TrainingCheckpoint(contentsOf: folder + "/" + newest.name))
             }
             for problem in latest.skipped { print("Skipped a checkpoint that does not read: \(problem)") }
             return (latest.path, latest.checkpoint)

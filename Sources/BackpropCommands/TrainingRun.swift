@@ -153,17 +153,8 @@ struct TrainingRun {
         }
         let (name, runFolder) = try makeRunFolder()
         let arguments = self.arguments + (options.name == nil ? ["--name", name] : [])
-        if let path = options.save {
-            // Refuse before training, not after it: a model that cannot be written is lost work.
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw BackpropError.unwritable(path: path, reason: "it is a folder; --save names the model file")
-            }
-            let folder = AtomicFile.split(path).folder
-            guard access(folder, W_OK) == 0 else {
-                throw BackpropError.unwritable(path: path, reason: "the folder \(folder): \(String(cString: strerror(errno)))")
-            }
-        }
+        // Refuse before training, not after it: a model that cannot be written is lost work.
+        if let path = options.save { try checkWritable(path, option: "--save") }
         let request = DataRequest(
             path: options.data, format: options.format, labelColumn: options.labelColumn, labelsPath: options.labels,
             testSplit: options.testSplit, seed: options.seed, imageSize: try options.imageSize.map(parseImageSize), task: options.task)

@@ -67,12 +67,9 @@ public final class EarlyStopping: StatefulCallback {
             best = saved.tensors.filter { $0.key.hasPrefix("best.") }.map { (String($0.key.dropFirst(5)), $0.value) }
                 .sorted { $0.0 < $1.0 }
             // The same check a load makes, so a stop later cannot fail.
-            let shapes = Dictionary(model.namedParameters.map { ($0.name, $0.parameter.shape) }, uniquingKeysWith: { first, _ in first })
-            guard let best, best.count == shapes.count, best.allSatisfy({ shapes[$0.name] == $0.value.shape }) else {
-                throw BackpropError.malformed(
-                    path: source, field: "state of EarlyStopping", expected: "the best weights of this model (\(shapes.count) tensors)",
-                    found: "\(best?.count ?? 0) tensors that do not match")
-            }
+            try model.check(
+                Dictionary(best ?? [], uniquingKeysWith: { first, _ in first }), strict: true,
+                source: "\(source) (EarlyStopping's best weights)")
         }
         monitor = restoredMonitor
         wait = fields.wait

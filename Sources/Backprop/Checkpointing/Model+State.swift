@@ -16,6 +16,14 @@ extension Model {
     ///   - source: names the file in errors.
     /// - Throws: ``BackpropError`` naming the tensor and the problem (missing, unexpected, shape).
     public func load(_ state: [String: Tensor], strict: Bool = true, source: String = "state") throws {
+        try check(state, strict: strict, source: source)
+        for (name, parameter) in namedParameters { if let value = state[name] { parameter.assign(value) } }
+    }
+
+    /// Whether ``load(_:strict:source:)`` would take `state`, without changing anything.
+    ///
+    /// - Throws: the error `load` would throw.
+    public func check(_ state: [String: Tensor], strict: Bool = true, source: String = "state") throws {
         let parameters = namedParameters
         let known = Set(parameters.map(\.name))
         if strict {
@@ -36,6 +44,5 @@ extension Model {
                     path: source, field: "tensor \(name)", expected: "shape \(parameter.shape)", found: "shape \(value.shape)")
             }
         }
-        for (name, parameter) in parameters { if let value = state[name] { parameter.assign(value) } }
     }
 }
