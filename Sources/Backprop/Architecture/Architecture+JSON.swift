@@ -16,10 +16,15 @@ import Foundation
 /// ```
 ///
 /// Layer types and their fields (all but the first of each are optional):
-/// - `dense`: `units`; `activation`, `l1`, `l2`
+/// - `dense`: `units`
 /// - `conv2d`: `filters`, `kernel_size`; `stride` (1), `padding` (`"valid"`, `"same"` or
-///   `[top, left, bottom, right]`), `activation`, `l1`, `l2`
-/// - `conv2d_transpose`: `filters`, `kernel_size`; `stride` (1), `padding`, `activation`
+///   `[top, left, bottom, right]`), `dilation` (1)
+/// - `conv1d` (over `[length, channels]`): `filters`, `kernel_size`; `stride`, `padding` (`"valid"`,
+///   `"same"` or `[left, right]`), `dilation`
+/// - `conv2d_transpose`: `filters`, `kernel_size`; `stride` (1), `padding`, `output_padding` (0)
+/// - `locally_connected2d`, `locally_connected1d` (unshared weights, valid padding): `filters`,
+///   `kernel_size`; `stride`
+/// - `maxout`: `units`, `pieces`
 /// - `max_pool2d`, `avg_pool2d`: `size`; `stride` (the size), `padding`; for `avg_pool2d`
 ///   `count_include_pad` (false: padded positions are left out of the average; PyTorch's default is true)
 /// - `global_avg_pool2d`; `zero_padding2d`: `padding` `[top, left, bottom, right]`
@@ -30,6 +35,13 @@ import Foundation
 /// - `flatten`; `reshape`: `shape` (one extent may be -1)
 /// - `normalization`: `kind` (`"standard"` or `"minmax"`), `per_channel` (false); its statistics
 ///   are fitted on the training data and kept with the weights
+///
+/// Every layer with weights (all above through `maxout`) also takes `activation` (not `maxout`),
+/// `l1`, `l2` (kernel penalties), `use_bias` (true), `kernel_initializer` (`glorot_uniform`),
+/// `bias_initializer` (`zeros`), `bias_l1`, `bias_l2`. A 2-D `kernel_size`, `stride`, `dilation` or
+/// `output_padding` is a whole number or `[rows, columns]`. Initializers: `glorot_uniform`,
+/// `glorot_normal`, `xavier` (N(0, 1/fan-in)), `he_normal`, `he_uniform`, `zeros`, `ones`,
+/// `normal(STD)`, `uniform(LIMIT)`, `constant(VALUE)`.
 ///
 /// Activations: `identity`, `relu`, `sigmoid`, `tanh`, `softplus`, `softmax`, `log_softmax`,
 /// `leaky_relu(SLOPE)`, `elu(ALPHA)`. Unknown types, unknown fields and values of the wrong kind are

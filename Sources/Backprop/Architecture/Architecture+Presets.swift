@@ -59,12 +59,13 @@ extension Architecture {
         func conv(_ filters: Int, _ kernel: Int, _ padding: Padding, _ activation: ActivationFunction) {
             if options.batchNorm {
                 layers += [
-                    .conv2D(filters: filters, kernelSize: kernel, padding: padding, regularizer: regularizer), .batchNorm(),
+                    .conv2D(filters: filters, kernelSize: Extent2D(kernel), padding: padding, regularizer: regularizer), .batchNorm(),
                     .activation(activation),
                 ]
             } else {
                 layers.append(
-                    .conv2D(filters: filters, kernelSize: kernel, padding: padding, activation: activation, regularizer: regularizer))
+                    .conv2D(
+                        filters: filters, kernelSize: Extent2D(kernel), padding: padding, activation: activation, regularizer: regularizer))
             }
         }
         switch preset {

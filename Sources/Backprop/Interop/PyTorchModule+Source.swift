@@ -45,28 +45,55 @@ extension PyTorchModule {
                 } else {
                     forward.append("x = \(call(index))")
                 }
-            case .dense(let units, let function, _):
+            case .dense(let units, let function, _, let weights):
                 toChannelsLast()
-                modules.append("\"\(index)\": torch.nn.Linear(\(input.last!), \(units)),")
+                modules.append("\"\(index)\": torch.nn.Linear(\(input.last!), \(units)\(Self.bias(weights))),")
                 forward.append("x = \(call(index))")
                 activation(function)
-            case .conv2D(let filters, let k, let s, let padding, let function, _):
+            case .maxout(let units, let pieces, _, let weights):
+                toChannelsLast()
+                modules.append("\"\(index)\": Maxout(\(input.last!), \(units), \(pieces)\(Self.bias(weights))),")
+                forward.append("x = \(call(index))")
+            case .conv2D(let filters, let k, let s, let padding, let d, let function, _, let weights):
                 toChannelsFirst()
-                let (rows, columns) = Self.pads(padding, input: input, window: k, stride: s)
+                let window = Extent2D(d.rows * (k.rows - 1) + 1, d.columns * (k.columns - 1) + 1)
+                let (rows, columns) = Self.pads(padding, input: input, window: window, stride: s)
+                let options = "\(input[2]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
                 if rows.0 == rows.1 && columns.0 == columns.1 {
-                    modules.append(
-                        "\"\(index)\": torch.nn.Conv2d(\(input[2]), \(filters), \(k), stride=\(s), padding=(\(rows.0), \(columns.0))),")
+                    modules.append("\"\(index)\": torch.nn.Conv2d(\(options), padding=(\(rows.0), \(columns.0))),")
                 } else {
                     modules.append(
-                        "\"\(index)\": PaddedConv2d(\(input[2]), \(filters), \(k), stride=\(s), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1))),"
-                    )
+                        "\"\(index)\": PaddedConv2d(\(options), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1))),")
                 }
+                forward.append("x = \(call(index))")
+                activation(function)
+            case .conv1D(let filters, let k, let s, let padding, let d, let function, _, let weights):
+                toChannelsLast()
+                let side = padding.resolve(size: input[0], window: d * (k - 1) + 1, stride: s, axis: 1)!
+                let options = "\(input[1]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
+                if side.before == side.after {
+                    modules.append("\"\(index)\": torch.nn.Conv1d(\(options), padding=\(side.before)),")
+                } else {
+                    modules.append("\"\(index)\": PaddedConv1d(\(options), pads=(\(side.before), \(side.after))),")
+                }
+                forward.append("x = self.layers[\"\(index)\"](x.transpose(1, 2)).transpose(1, 2)  # [N, L, C] → [N, C, L] and back")
+                activation(function)
+            case .locallyConnected2D(let filters, let k, let s, let function, _, let weights):
+                toChannelsLast()
+                modules.append(
+                    "\"\(index)\": LocallyConnected2d(\(Self.tuple(input.dimensions)), \(filters), (\(k.rows), \(k.columns)), (\(s.rows), \(s.columns))\(Self.bias(weights))),"
+                )
+                forward.append("x = \(call(index))")
+                activation(function)
+            case .locallyConnected1D(let filters, let k, let s, let function, _, let weights):
+                modules.append(
+                    "\"\(index)\": LocallyConnected1d(\(Self.tuple(input.dimensions)), \(filters), \(k), \(s)\(Self.bias(weights))),")
                 forward.append("x = \(call(index))")
                 activation(function)
             case .maxPool2D(let size, let stride, let padding):
                 toChannelsFirst()
                 let s = stride ?? size
-                let (rows, columns) = Self.pads(padding, input: input, window: size, stride: s)
+                let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
                 if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
                     modules.append("\"\(index)\": torch.nn.MaxPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0))),")
                 } else {
@@ -78,7 +105,7 @@ extension PyTorchModule {
             case .avgPool2D(let size, let stride, let padding, let includes):
                 toChannelsFirst()
                 let s = stride ?? size
-                let (rows, columns) = Self.pads(padding, input: input, window: size, stride: s)
+                let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
                 let flag = includes ? "True" : "False"
                 if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
                     modules.append(
@@ -109,18 +136,22 @@ extension PyTorchModule {
             case .dropout(let rate):
                 modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
                 forward.append("x = \(call(index))")
-            case .conv2DTranspose(let filters, let k, let s, let padding, let function):
+            case .conv2DTranspose(let filters, let k, let s, let padding, let extra, let function, _, let weights):
                 toChannelsFirst()
                 let crop: [Int]  // top, bottom, left, right cut from the full transposed convolution
+                var outputPadding = extra
                 switch padding {
                 case .valid: crop = [0, 0, 0, 0]
                 case .same:
-                    let total = max(k - s, 0)
-                    crop = [total / 2, total - total / 2, total / 2, total - total / 2]
+                    let rows = max(k.rows - s.rows, 0)
+                    let columns = max(k.columns - s.columns, 0)
+                    crop = [rows / 2, rows - rows / 2, columns / 2, columns - columns / 2]
+                    outputPadding = 0  // "same" output is input × stride whatever the output padding
                 case .explicit(let top, let left, let bottom, let right): crop = [top, bottom, left, right]
                 }
+                let extraOption = outputPadding == 0 ? "" : ", output_padding=\(outputPadding)"
                 modules.append(
-                    "\"\(index)\": CroppedConvTranspose2d(\(input[2]), \(filters), \(k), stride=\(s), crop=(\(crop.map(String.init).joined(separator: ", ")))),"
+                    "\"\(index)\": CroppedConvTranspose2d(\(input[2]), \(filters), \(k), stride=\(s)\(extraOption)\(Self.bias(weights)), crop=(\(crop.map(String.init).joined(separator: ", ")))),"
                 )
                 forward.append("x = \(call(index))")
                 activation(function)
@@ -174,6 +205,69 @@ extension PyTorchModule {
                     return super().forward(F.pad(x, self.pads))
 
 
+            class PaddedConv1d(torch.nn.Conv1d):
+                \"\"\"A 1-D convolution with different padding on each side (left, right).\"\"\"
+
+                def __init__(self, *args, pads, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    self.pads = pads
+
+                def forward(self, x):
+                    return super().forward(F.pad(x, self.pads))
+
+
+            class LocallyConnected2d(torch.nn.Module):
+                \"\"\"Unshared weights per output position over NHWC input, valid padding. Backprop's layout:
+                weight [positions, kh * kw * channels, filters] with patches in (kh, kw, channels) order,
+                bias [positions, filters].\"\"\"
+
+                def __init__(self, shape, filters, kernel, stride, bias=True):
+                    super().__init__()
+                    height, width, channels = shape
+                    self.kernel, self.stride = kernel, stride
+                    self.rows = (height - kernel[0]) // stride[0] + 1
+                    self.columns = (width - kernel[1]) // stride[1] + 1
+                    positions = self.rows * self.columns
+                    self.weight = torch.nn.Parameter(torch.zeros(positions, kernel[0] * kernel[1] * channels, filters))
+                    if bias:
+                        self.bias = torch.nn.Parameter(torch.zeros(positions, filters))
+                    else:
+                        self.register_parameter("bias", None)
+
+                def forward(self, x):
+                    n = x.shape[0]
+                    patches = x.unfold(1, self.kernel[0], self.stride[0]).unfold(2, self.kernel[1], self.stride[1])
+                    patches = patches.permute(0, 1, 2, 4, 5, 3).reshape(n, self.rows * self.columns, -1)
+                    y = torch.einsum("npk,pko->npo", patches, self.weight)
+                    if self.bias is not None:
+                        y = y + self.bias
+                    return y.reshape(n, self.rows, self.columns, -1)
+
+
+            class LocallyConnected1d(torch.nn.Module):
+                \"\"\"LocallyConnected2d over [N, L, C] sequences (a height of 1).\"\"\"
+
+                def __init__(self, shape, filters, kernel, stride, bias=True):
+                    super().__init__()
+                    self.layer = LocallyConnected2d((1,) + tuple(shape), filters, (1, kernel), (1, stride), bias)
+
+                def forward(self, x):
+                    return self.layer(x.unsqueeze(1)).squeeze(1)
+
+
+            class Maxout(torch.nn.Module):
+                \"\"\"units outputs, each the maximum of pieces affine maps (consecutive columns).\"\"\"
+
+                def __init__(self, features, units, pieces, bias=True):
+                    super().__init__()
+                    self.units, self.pieces = units, pieces
+                    self.linear = torch.nn.Linear(features, units * pieces, bias=bias)
+
+                def forward(self, x):
+                    y = self.linear(x)
+                    return y.reshape(*y.shape[:-1], self.units, self.pieces).amax(-1)
+
+
             class CroppedConvTranspose2d(torch.nn.ConvTranspose2d):
                 \"\"\"A transposed convolution with (top, bottom, left, right) cut from its full output.\"\"\"
 
@@ -215,11 +309,14 @@ extension PyTorchModule {
     }
 
     /// (before, after) padding along rows and columns.
-    static func pads(_ padding: Padding, input: Shape, window: Int, stride: Int) -> ((Int, Int), (Int, Int)) {
-        let rows = padding.resolve(size: input[0], window: window, stride: stride, axis: 0)!
-        let columns = padding.resolve(size: input[1], window: window, stride: stride, axis: 1)!
+    static func pads(_ padding: Padding, input: Shape, window: Extent2D, stride: Extent2D) -> ((Int, Int), (Int, Int)) {
+        let rows = padding.resolve(size: input[0], window: window.rows, stride: stride.rows, axis: 0)!
+        let columns = padding.resolve(size: input[1], window: window.columns, stride: stride.columns, axis: 1)!
         return ((rows.before, rows.after), (columns.before, columns.after))
     }
+
+    /// `, bias=False` for a layer without bias.
+    static func bias(_ weights: WeightOptions) -> String { weights.useBias ? "" : ", bias=False" }
 
     static func number(_ value: Float) -> String { String(format: "%.7g", Double(value)) }
     static func tuple(_ values: [Int]) -> String {

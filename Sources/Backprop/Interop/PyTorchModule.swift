@@ -25,7 +25,7 @@ public struct PyTorchModule: Sendable {
 
     /// One Backprop tensor's PyTorch name and how its layout maps.
     struct Mapping {
-        enum Transform { case same, transpose2D, hwioToOIHW, channelsLastToFirst }
+        enum Transform { case same, transpose2D, hwioToOIHW, channelsLastToFirst, kioToOIK }
         let backprop: String
         let pytorch: String
         let transform: Transform
@@ -47,6 +47,20 @@ public struct PyTorchModule: Sendable {
                 tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
                 tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
                 layout = .channelsFirst
+            case .conv1D:
+                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .kioToOIK)]
+                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                if layout == .channelsFirst { layout = .channelsLast }
+            case .maxout:
+                tensors += [Mapping(backprop: prefix + "linear.weight", pytorch: prefix + "linear.weight", transform: .transpose2D)]
+                tensors += [Mapping(backprop: prefix + "linear.bias", pytorch: prefix + "linear.bias", transform: .same)]
+                if layout == .channelsFirst { layout = .channelsLast }
+            case .locallyConnected2D, .locallyConnected1D:
+                // The module keeps Backprop's layout: [positions, patch, filters] and [positions, filters].
+                let inner = { if case .locallyConnected1D = step.layer { "layer." } else { "" } }()
+                tensors += [Mapping(backprop: prefix + inner + "weight", pytorch: prefix + inner + "weight", transform: .same)]
+                tensors += [Mapping(backprop: prefix + inner + "bias", pytorch: prefix + inner + "bias", transform: .same)]
+                if layout == .channelsFirst { layout = .channelsLast }
             case .maxPool2D, .avgPool2D:
                 layout = .channelsFirst
             case .batchNorm:
@@ -144,6 +158,7 @@ public struct PyTorchModule: Sendable {
         case .transpose2D: return value.transposed().copy()
         case .hwioToOIHW: return value.permuted(forward ? [3, 2, 0, 1] : [2, 3, 1, 0]).copy()
         case .channelsLastToFirst: return value.permuted(forward ? [2, 0, 1] : [1, 2, 0]).copy()
+        case .kioToOIK: return value.permuted([2, 1, 0]).copy()
         }
     }
 }

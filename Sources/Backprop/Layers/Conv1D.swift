@@ -12,13 +12,14 @@ public final class Conv1D: Layer {
     public init(
         _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
         dilation: Int = 1, activation: ActivationFunction = .identity, useBias: Bool = true,
-        weightInitializer: Initializer = .glorotUniform
+        weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         precondition(
             inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
             "Conv1D: channels, kernel size, stride and dilation must be positive")
-        weight = Parameter(weightInitializer.makeTensor([kernelSize, inputChannels, outputChannels]))
-        bias = useBias ? Parameter(.zeros([outputChannels])) : nil
+        weight = Parameter(weightInitializer.makeTensor([kernelSize, inputChannels, outputChannels]), regularizer: kernelRegularizer)
+        bias = useBias ? Parameter(biasInitializer.makeTensor([outputChannels]), regularizer: biasRegularizer) : nil
         self.stride = stride
         self.padding = padding
         self.dilation = dilation

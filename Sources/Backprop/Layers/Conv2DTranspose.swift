@@ -14,13 +14,15 @@ public final class Conv2DTranspose: Layer {
     public init(
         _ inputChannels: Int, _ outputChannels: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
         padding: Padding = .valid, outputPadding: (Int, Int) = (0, 0), activation: ActivationFunction = .identity,
-        useBias: Bool = true, weightInitializer: Initializer = .glorotUniform
+        useBias: Bool = true, weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         precondition(
             inputChannels > 0 && outputChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0 && strides.0 > 0 && strides.1 > 0,
             "Conv2DTranspose: channels, kernel size and strides must be positive")
-        weight = Parameter(weightInitializer.makeTensor([kernelSize.0, kernelSize.1, outputChannels, inputChannels]))
-        bias = useBias ? Parameter(.zeros([outputChannels])) : nil
+        weight = Parameter(
+            weightInitializer.makeTensor([kernelSize.0, kernelSize.1, outputChannels, inputChannels]), regularizer: kernelRegularizer)
+        bias = useBias ? Parameter(biasInitializer.makeTensor([outputChannels]), regularizer: biasRegularizer) : nil
         self.strides = strides
         self.padding = padding
         self.outputPadding = outputPadding

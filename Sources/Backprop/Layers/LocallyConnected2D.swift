@@ -18,7 +18,8 @@ public final class LocallyConnected2D: Layer {
     /// - Parameter inputShape: [H, W, Cin] of one sample (unshared weights depend on it).
     public init(
         inputShape: Shape, outputChannels: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
-        activation: ActivationFunction = .identity, useBias: Bool = true, weightInitializer: Initializer = .glorotUniform
+        activation: ActivationFunction = .identity, useBias: Bool = true, weightInitializer: Initializer = .glorotUniform,
+        biasInitializer: Initializer = .zeros, kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         precondition(inputShape.rank == 3, "LocallyConnected2D: inputShape must be [H, W, C], got \(inputShape)")
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
@@ -44,8 +45,8 @@ public final class LocallyConnected2D: Layer {
         self.outputSize = (outH, outW)
         self.patchIndices = indices
         let patch = kernelSize.0 * kernelSize.1 * c
-        weight = Parameter(weightInitializer.makeTensor([outH * outW, patch, outputChannels]))
-        bias = useBias ? Parameter(.zeros([outH * outW, outputChannels])) : nil
+        weight = Parameter(weightInitializer.makeTensor([outH * outW, patch, outputChannels]), regularizer: kernelRegularizer)
+        bias = useBias ? Parameter(biasInitializer.makeTensor([outH * outW, outputChannels]), regularizer: biasRegularizer) : nil
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
@@ -70,11 +71,14 @@ public final class LocallyConnected1D: Layer {
 
     public init(
         inputLength: Int, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
-        activation: ActivationFunction = .identity
+        activation: ActivationFunction = .identity, useBias: Bool = true, weightInitializer: Initializer = .glorotUniform,
+        biasInitializer: Initializer = .zeros, kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         layer = LocallyConnected2D(
             inputShape: [1, inputLength, inputChannels], outputChannels: outputChannels,
-            kernelSize: (1, kernelSize), strides: (1, stride), activation: activation)
+            kernelSize: (1, kernelSize), strides: (1, stride), activation: activation, useBias: useBias,
+            weightInitializer: weightInitializer, biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
+            biasRegularizer: biasRegularizer)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {

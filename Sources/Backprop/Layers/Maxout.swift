@@ -8,9 +8,14 @@ public final class Maxout: Layer {
     /// Affine pieces per unit.
     public let pieces: Int
 
-    public init(_ inputSize: Int, units: Int, pieces: Int, weightInitializer: Initializer = .glorotUniform) {
+    public init(
+        _ inputSize: Int, units: Int, pieces: Int, useBias: Bool = true, weightInitializer: Initializer = .glorotUniform,
+        biasInitializer: Initializer = .zeros, kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
+    ) {
         precondition(units > 0 && pieces > 0, "Maxout: units and pieces must be positive, got \(units) and \(pieces)")
-        linear = Dense(inputSize, units * pieces, weightInitializer: weightInitializer)
+        linear = Dense(
+            inputSize, units * pieces, useBias: useBias, weightInitializer: weightInitializer, biasInitializer: biasInitializer,
+            kernelRegularizer: kernelRegularizer, biasRegularizer: biasRegularizer)
         self.pieces = pieces
     }
 

@@ -47,12 +47,12 @@ extension Model {
             preconditionFailure("Model.transferred: the model was not built from an Architecture")
         }
         guard let head = architecture.layers.lastIndex(where: { if case .dense = $0 { true } else { false } }),
-            case .dense(_, let activation, let regularizer) = architecture.layers[head]
+            case .dense(_, let activation, let regularizer, let weights) = architecture.layers[head]
         else {
             throw BackpropError.invalidArgument(name: "architecture", expected: "a dense layer to replace as the head", found: "none")
         }
         var changed = architecture
-        changed.layers[head] = .dense(units: outputs, activation: activation, regularizer: regularizer)
+        changed.layers[head] = .dense(units: outputs, activation: activation, regularizer: regularizer, weights: weights)
         let model = try changed.makeModel()
         let kept = stateDict().filter { !$0.name.hasPrefix("layers.\(head).") }
         try model.load(Dictionary(kept, uniquingKeysWith: { first, _ in first }), strict: false, source: "the base model")

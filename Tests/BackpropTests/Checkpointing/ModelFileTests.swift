@@ -91,6 +91,106 @@ struct ArchitectureFileTests {
         }
     }
 
+    /// Sequence layers, unshared weights, maxout, and every weight option, written and read back.
+    static let optionsJSON = """
+        {"format": "backprop-architecture", "version": 1, "input_shape": [12, 3],
+         "layers": [
+           {"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": "same", "dilation": 2, "use_bias": false,
+            "kernel_initializer": "he_normal", "activation": "relu", "l2": 0.001},
+           {"type": "conv1d", "filters": 3, "kernel_size": 2, "stride": 2, "padding": [1, 0], "bias_initializer": "constant(0.5)"},
+           {"type": "locally_connected1d", "filters": 2, "kernel_size": 3, "activation": "tanh", "bias_l1": 0.01},
+           {"type": "flatten"},
+           {"type": "maxout", "units": 5, "pieces": 3, "kernel_initializer": "normal(0.05)", "bias_l2": 0.1},
+           {"type": "dense", "units": 4, "use_bias": false, "kernel_initializer": "uniform(0.1)"}
+         ]}
+        """
+
+    @Test func weightOptionsAndSequenceLayersAreRead() throws {
+        let architecture = try Architecture(json: Data(Self.optionsJSON.utf8), source: "options.json")
+        #expect(
+            architecture.layers[0]
+                == .conv1D(
+                    filters: 4, kernelSize: 3, padding: .same, dilation: 2, activation: .relu, regularizer: .l2(0.001),
+                    weights: WeightOptions(useBias: false, kernelInitializer: .heNormal)))
+        #expect(
+            architecture.layers[4]
+                == .maxout(
+                    units: 5, pieces: 3,
+                    weights: WeightOptions(kernelInitializer: .normal(standardDeviation: 0.05), biasRegularizer: .l2(0.1))))
+        let plan = try architecture.plan()
+        // conv1d same: 12 steps; conv1d k2 s2 padded [1, 0]: (12 + 1 − 2)/2 + 1 = 6; locally connected k3: 4.
+        #expect(plan.steps.map(\.output) == [[12, 4], [6, 3], [4, 2], [8], [5], [4]])
+        #expect(plan.parameterCount == 3 * 3 * 4 + (2 * 4 * 3 + 3) + (4 * 3 * 3 * 2 + 4 * 2) + (8 * 15 + 15) + 5 * 4)
+        #expect(try Architecture(json: architecture.jsonData(), source: "written") == architecture)
+        seedGlobalRandom(3)
+        let model = try architecture.makeModel()
+        let parameters = Dictionary(model.namedParameters.map { ($0.name, $0.parameter) }, uniquingKeysWith: { a, _ in a })
+        #expect(model.namedParameters.reduce(0) { $0 + $1.parameter.shape.elementCount } == plan.parameterCount)
+        #expect(parameters["layers.0.bias"] == nil && parameters["layers.5.bias"] == nil)
+        #expect(parameters["layers.1.bias"]?.value.scalars == [0.5, 0.5, 0.5])
+        #expect(parameters["layers.5.weight"]?.value.scalars.allSatisfy { abs($0) <= 0.1 } == true)
+        #expect(parameters["layers.0.weight"]?.regularizer == .l2(0.001) && parameters["layers.2.layer.bias"]?.regularizer == .l1(0.01))
+        #expect(model.predict(Tensor.zeros([2, 12, 3])).shape == [2, 4])
+        // The file keeps it: the loaded model predicts bit-identically.
+        let folder = ModelFileTests.folder()
+        try model.save(to: folder + "/options.safetensors")
+        let (loaded, _) = try Model.load(from: folder + "/options.safetensors")
+        let x = PyTorchTests.inputs([12, 3], count: 5, seed: 1)
+        #expect(loaded.architecture == architecture && loaded.predict(x).scalars == model.predict(x).scalars)
+    }
+
+    @Test func twoDimensionalExtentsAndOutputPaddingAreRead() throws {
+        let json = """
+            {"input_shape": [9, 8, 2], "layers": [
+              {"type": "conv2d", "filters": 3, "kernel_size": [3, 2], "stride": [2, 1], "dilation": [1, 2], "padding": "same"},
+              {"type": "locally_connected2d", "filters": 2, "kernel_size": [2, 3], "stride": [1, 2]},
+              {"type": "conv2d_transpose", "filters": 2, "kernel_size": 3, "stride": 2, "output_padding": [1, 0]}
+            ]}
+            """
+        let architecture = try Architecture(json: Data(json.utf8), source: "2d.json")
+        #expect(
+            architecture.layers[0]
+                == .conv2D(filters: 3, kernelSize: Extent2D(3, 2), stride: Extent2D(2, 1), padding: .same, dilation: Extent2D(1, 2)))
+        #expect(try Architecture(json: architecture.jsonData(), source: "written") == architecture)
+        // same: ⌈9/2⌉ × 8; locally connected 2×3 stride (1, 2): 4 × 3; transposed: (4−1)·2 + 3 + 1 = 10, (3−1)·2 + 3 = 7.
+        #expect(try architecture.plan().steps.map(\.output) == [[5, 8, 3], [4, 3, 2], [10, 7, 2]])
+        let model = try architecture.makeModel()
+        #expect(model.predict(Tensor.zeros([1, 9, 8, 2])).shape == [1, 10, 7, 2])
+    }
+
+    @Test(
+        arguments: [
+            (#"{"type": "dense", "units": 2, "kernel_initializer": "orthogonal"}"#, "layers[0].kernel_initializer"),
+            (#"{"type": "dense", "units": 2, "bias_initializer": "normal(-1)"}"#, "layers[0].bias_initializer"),
+            (#"{"type": "dense", "units": 2, "use_bias": "no"}"#, "layers[0].use_bias"),
+            (#"{"type": "dense", "units": 2, "bias_l2": -1}"#, "layers[0].bias_l2"),
+            (#"{"type": "conv1d", "filters": 2, "kernel_size": 2, "padding": [1, 1, 1, 1]}"#, "layers[0].padding"),
+            (#"{"type": "conv1d", "filters": 2, "kernel_size": [2, 2]}"#, "layers[0].kernel_size"),
+            (#"{"type": "conv2d", "filters": 2, "kernel_size": [2]}"#, "layers[0].kernel_size"),
+            (#"{"type": "conv2d", "filters": 2, "kernel_size": 2, "dilation": [0, 1]}"#, "layers[0].dilation"),
+            (#"{"type": "maxout", "units": 2}"#, "layers[0].pieces"),
+            (#"{"type": "maxout", "units": 2, "pieces": 2, "activation": "relu"}"#, "layers[0].activation"),
+            (#"{"type": "locally_connected2d", "filters": 2, "kernel_size": 2, "padding": "same"}"#, "layers[0].padding"),
+        ] as [(String, String)])
+    func badWeightOptionsNameTheField(_ layer: String, field: String) {
+        #expect {
+            _ = try Architecture(json: Data(#"{"input_shape": [4, 4, 1], "layers": [\#(layer)]}"#.utf8), source: "arch.json")
+        } throws: { "\($0)".contains("arch.json") && "\($0)".contains(field) }
+    }
+
+    @Test func layersThatDoNotFitTheirInputAreRefusedBeforeBuilding() {
+        for (json, rule) in [
+            (#"{"input_shape": [4, 4, 1], "layers": [{"type": "conv1d", "filters": 2, "kernel_size": 2}]}"#, "[L, C]"),
+            (#"{"input_shape": [3, 2], "layers": [{"type": "locally_connected1d", "filters": 2, "kernel_size": 4}]}"#, "N = 3, F = 4"),
+            (
+                #"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d_transpose", "filters": 2, "kernel_size": 2, "stride": 2, "output_padding": 2}]}"#,
+                "smaller than the stride"
+            ),
+        ] {
+            #expect { try Architecture(json: Data(json.utf8), source: "a.json").plan() } throws: { "\($0)".contains(rule) }
+        }
+    }
+
     @Test func aLayerThatDoesNotFitIsNamedByIndex() throws {
         let architecture = try Architecture(
             json: Data(#"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]}"#.utf8),

@@ -1,4 +1,5 @@
 import Backprop
+import Foundation
 import Testing
 
 /// The README's Swift example, on a slice of the data so it runs in a moment: if the API it shows
@@ -30,5 +31,24 @@ struct ReadmeExampleTests {
         (x * x).sum().backward()
         #expect(x.gradient!.scalars == [2, 4, 6])
         #expect(checkGradients(of: { $0[0].tanh() }, at: [Tensor.randomNormal([3, 4])]).passed)
+    }
+}
+
+/// The architecture files in examples/architectures read, fit Fashion-MNIST's 28×28×1 images and
+/// 10 classes, and build.
+struct ExampleArchitectureTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples/architectures").path
+
+    @Test func everyExampleReadsAndBuilds() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.count >= 2)
+        for file in files {
+            let architecture = try Architecture(contentsOf: Self.folder + "/" + file)
+            #expect(architecture.inputShape == [28, 28, 1], "\(file)")
+            #expect(try architecture.plan().outputShape == [10], "\(file)")
+            let model = try architecture.makeModel()
+            #expect(model.predict(Tensor.zeros([2, 28, 28, 1])).shape == [2, 10], "\(file)")
+        }
     }
 }

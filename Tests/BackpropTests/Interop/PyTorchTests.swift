@@ -84,6 +84,34 @@ struct PyTorchTests {
                 ])
         ),
         (
+            "sequence",
+            Architecture(
+                inputShape: [12, 3],
+                layers: [
+                    .conv1D(filters: 4, kernelSize: 3, padding: .same, dilation: 2, activation: .relu, weights: .init(useBias: false)),
+                    .conv1D(filters: 3, kernelSize: 2, stride: 2, padding: .explicit(top: 0, left: 1, bottom: 0, right: 0)),
+                    .conv1D(filters: 3, kernelSize: 4, padding: .same, activation: .tanh),
+                    .locallyConnected1D(filters: 2, kernelSize: 3, activation: .elu(alpha: 1)), .flatten,
+                    .maxout(units: 5, pieces: 3), .dense(units: 4, weights: .init(useBias: false)),
+                ])
+        ),
+        (
+            "options",
+            Architecture(
+                inputShape: [9, 8, 2],
+                layers: [
+                    .conv2D(
+                        filters: 3, kernelSize: Extent2D(3, 2), stride: Extent2D(2, 1), padding: .same, dilation: Extent2D(1, 2),
+                        activation: .relu),
+                    .conv2D(filters: 3, kernelSize: 3, padding: .same, dilation: 2, weights: .init(useBias: false)),
+                    .locallyConnected2D(filters: 2, kernelSize: Extent2D(2, 3), stride: Extent2D(1, 2), activation: .relu),
+                    .conv2DTranspose(filters: 2, kernelSize: 3, stride: 2, outputPadding: Extent2D(1, 0), activation: .sigmoid),
+                    .conv2DTranspose(filters: 2, kernelSize: Extent2D(2, 3), stride: 2, padding: .same, weights: .init(useBias: false)),
+                    .locallyConnected2D(filters: 1, kernelSize: 3, stride: 3, weights: .init(useBias: false)),
+                    .flatten, .dense(units: 4),
+                ])
+        ),
+        (
             "table",
             Architecture(
                 inputShape: [5], layers: [.normalization(), .dense(units: 7, activation: .softplus), .batchNorm(), .dense(units: 3)])
@@ -153,7 +181,7 @@ struct PyTorchTests {
     }
 
     @Test func badStateDictsAreNamed() throws {
-        let (_, architecture) = Self.architectures[5]
+        let architecture = try #require(Self.architectures.first { $0.0 == "table" }?.1)
         let module = try PyTorchModule(architecture)
         let model = try architecture.makeModel()
         let good = module.stateDict(of: model)
