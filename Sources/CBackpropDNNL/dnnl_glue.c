@@ -132,20 +132,10 @@ bp_conv *bp_conv_create(const bp_conv_geometry *g, char *error, size_t error_siz
     const dnnl_memory_desc_t *bias = g->has_bias ? &bias_md : NULL;
 
     dnnl_convolution_desc_t forward, backward_data, backward_weights;
-    dnnl_primitive_attr_t attr = NULL;
-    if (g->fused_relu) {
-        dnnl_post_ops_t post_ops;
-        dnnl_post_ops_create(&post_ops);
-        dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-        dnnl_primitive_attr_create(&attr);
-        dnnl_primitive_attr_set_post_ops(attr, post_ops);
-        dnnl_post_ops_destroy(post_ops);
-    }
     int ok = dnnl_dilated_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct,
                                                         &src_md, &any_weights_md, bias, &dst_md, strides, dilates,
                                                         pad_l, pad_r) == dnnl_success
-             && make_primitive_with(&conv->forward, &forward, NULL, attr, "convolution", error, error_size);
-    if (attr) dnnl_primitive_attr_destroy(attr);
+             && make_primitive_with(&conv->forward, &forward, NULL, NULL, "convolution", error, error_size);
     ok = ok && dnnl_dilated_convolution_backward_data_desc_init(&backward_data, dnnl_convolution_direct, &src_md,
                                                                 &any_weights_md, &dst_md, strides, dilates, pad_l,
                                                                 pad_r) == dnnl_success

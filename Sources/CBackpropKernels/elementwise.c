@@ -24,7 +24,8 @@ BP_VECTOR static void unary_range(const unary_job *job, int64_t begin, int64_t e
     case BP_UNARY_SQRT: for (int64_t i = 0; i < n; i++) y[i] = __builtin_elementwise_sqrt(x[i]); break;
     case BP_UNARY_ABS: for (int64_t i = 0; i < n; i++) y[i] = __builtin_fabsf(x[i]); break;
     case BP_UNARY_SQUARE: for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i]; break;
-    case BP_UNARY_RELU: for (int64_t i = 0; i < n; i++) { float v = x[i]; y[i] = v > 0.0f ? v : 0.0f; } break;
+    /* v < 0 is false for NaN: a NaN passes through, so it is seen where it starts. */
+    case BP_UNARY_RELU: for (int64_t i = 0; i < n; i++) { float v = x[i]; y[i] = v < 0.0f ? 0.0f : v; } break;
     case BP_UNARY_SIGMOID: for (int64_t i = 0; i < n; i++) y[i] = bp_sigmoidf(x[i]); break;
     case BP_UNARY_TANH: for (int64_t i = 0; i < n; i++) y[i] = bp_tanhf(x[i]); break;
     case BP_UNARY_LEAKY_RELU:

@@ -153,8 +153,11 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     public var kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth: Int
     public var padTop, padLeft, padBottom, padRight: Int
     public var hasBias: Bool
-    /// The forward output passes through ReLU inside the kernel (a oneDNN post-op).
+    /// The forward output passes through ReLU (NaN kept) before the kernel returns.
     public var fusedReLU = false
+
+    /// Scalars of the output.
+    public var outputElementCount: Int { batch * outputHeight * outputWidth * outputChannels }
 }
 
 /// The shape of a 2-D pooling over NHWC.

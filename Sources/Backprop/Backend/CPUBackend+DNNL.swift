@@ -9,10 +9,14 @@ extension CPUBackend {
         _ geometry: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
         into output: TensorStorage
     ) {
-        let status = DNNLCache.shared.convolution(geometry).withHandle {
+        var plain = geometry
+        plain.fusedReLU = false  // one primitive per shape, with or without the ReLU
+        let status = DNNLCache.shared.convolution(plain).withHandle {
             bp_conv_forward($0, input.pointer, weight.pointer, bias?.pointer, output.pointer)
         }
         precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
+        // Not oneDNN's ReLU post-op: it maps NaN to 0, and a NaN must be seen where it starts.
+        if geometry.fusedReLU { unary(.relu, output, into: output, count: geometry.outputElementCount) }
     }
 
     public func convolutionBackwardData(
@@ -174,8 +178,7 @@ final class DNNLCache: Sendable {
             output_channels: Int64(g.outputChannels), kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth),
             stride_height: Int64(g.strideHeight), stride_width: Int64(g.strideWidth), dilation_height: Int64(g.dilationHeight),
             dilation_width: Int64(g.dilationWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
-            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0,
-            fused_relu: g.fusedReLU ? 1 : 0)
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0)
         return Self.object(
             in: convolutions, for: g, operation: "conv2D", create: { bp_conv_create(&geometry, $0, $1) },
             destroy: { bp_conv_destroy($0) })

@@ -15,7 +15,6 @@ typedef struct {
     int64_t dilation_height, dilation_width; // 1 = no dilation
     int64_t pad_top, pad_left, pad_bottom, pad_right;
     int has_bias;
-    int fused_relu; // apply ReLU to the forward output as a post-op (free on the JIT kernels)
 } bp_conv_geometry;
 
 typedef struct bp_conv bp_conv;

@@ -53,6 +53,22 @@ struct ActivationTests {
         #expect(Tensor([-1]).log().scalars[0].isNaN)
     }
 
+    /// A NaN is seen where it starts: ReLU (alone, after a convolution, after a dense layer)
+    /// passes it on instead of mapping it to 0.
+    @Test func reluPropagatesNaN() {
+        let values = Tensor([-1, .nan, 2, -.infinity])
+        let y = values.relu().scalars
+        #expect(y[0] == 0 && y[1].isNaN && y[2] == 2 && y[3] == 0)
+        var input = [Float](repeating: 0.5, count: 16)
+        input[5] = .nan
+        let image = Tensor(input, shape: [1, 4, 4, 1])
+        let conv = Conv2D(1, 2, kernelSize: 1, activation: .relu, weightInitializer: .constant(1))
+        #expect(conv(image).scalars.filter(\.isNaN).count == 2)
+        // (oneDNN's max pooling skips NaN, unlike PyTorch's: the monitors read the convolution's own output.)
+        let dense = Dense(16, 3, activation: .relu, weightInitializer: .constant(1))
+        #expect(dense(image.reshaped([1, 16])).scalars.allSatisfy { $0.isNaN })
+    }
+
     @Test func maxoutTakesTheMaximumOfEachGroup() {
         let t = Tensor([1, 5, 2, -1, -3, 0], shape: [1, 6])
         #expect(t.maxout(pieces: 3).scalars == [5, 0])
