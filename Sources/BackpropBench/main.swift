@@ -22,7 +22,7 @@ struct Options {
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "-h", "--help":
-                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|all] [--epochs N] [--steps N] [--data DIR]")
+                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|monitor|all] [--epochs N] [--steps N] [--data DIR]")
                 exit(0)
             default: command = argument
             }
@@ -224,6 +224,61 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
 
 /// Model files and checkpoints of the CNN: save and load times, and what a checkpoint after every
 /// epoch costs in training time (runs with and without interleaved, and the writes timed alone).
+/// The cost of watching training (`train --logdir`: TrainingMonitor every 50 steps, TensorBoard
+/// event files, the HTML report and history files at every epoch): whole `fit` wall time, runs
+/// with and without monitoring interleaved, for the MLP and the CNN.
+func benchmarkMonitoring(epochs: Int, dataDirectory: String) throws {
+    progress("Monitoring: MLP and CNN, 4 runs each of \(epochs) epochs, with and without --logdir's callbacks")
+    let folder = NSTemporaryDirectory() + "backprop-bench-monitor-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (train, _) = try FashionMNIST.load(from: dataDirectory)
+    let workloads: [(String, Int, () -> Model)] = [
+        (
+            "MLP 784-512-256-10", 128,
+            {
+                seedGlobalRandom(0)
+                let model = Model(inputShape: [28, 28, 1]) {
+                    Flatten()
+                    Dense(784, 512, activation: .relu)
+                    Dense(512, 256, activation: .relu)
+                    Dense(256, 10)
+                }
+                model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+                return model
+            }
+        ),
+        ("CNN preset", 64, peersCNN),
+    ]
+    for (name, batch, make) in workloads {
+        var rates: [Bool: [Double]] = [:]
+        var measuring: [Double] = []
+        for (run, monitored) in [false, true, false, true].enumerated() {
+            let model = make()
+            var callbacks: [any Callback] = []
+            let monitor = TrainingMonitor(every: 50)
+            if monitored {
+                let logdir = folder + "/\(name.prefix(3))-\(run)"
+                callbacks = [
+                    monitor, TensorBoardLogger(logdir: logdir, monitor: monitor, every: 10),
+                    RunReport(folder: logdir, monitor: monitor),
+                ]
+            }
+            let start = Date()
+            _ = model.fit(train.inputs, train.labels, batchSize: batch, epochs: epochs, seed: 0, callbacks: callbacks, verbose: false)
+            let seconds = Date().timeIntervalSince(start)
+            rates[monitored, default: []].append(Double(train.count * epochs) / seconds)
+            if monitored { measuring.append(monitor.seconds / seconds) }
+        }
+        let without = median(rates[false] ?? [])
+        let with = median(rates[true] ?? [])
+        print(
+            String(
+                format:
+                    "%@, batch %d, %d epochs: %.0f samples/s without monitoring, %.0f with (%.1f%% slower; the monitor's own measuring: %.2f%% of the time)",
+                name, batch, epochs, without, with, (1 - with / without) * 100, median(measuring) * 100))
+    }
+}
+
 func benchmarkCheckpoints(epochs: Int, dataDirectory: String) throws {
     progress("Checkpoints: CNN save/load, then 4 CNN runs of \(epochs) epochs (~5 s each)")
     let folder = NSTemporaryDirectory() + "backprop-bench-\(getpid())"
@@ -283,6 +338,7 @@ do {
         checkKernels()
     case "augment": try benchmarkAugmentation(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "checkpoint": try benchmarkCheckpoints(epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "monitor": try benchmarkMonitoring(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "all":
         try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
         try benchmarkCNN(epochs: min(options.epochs, 3), dataDirectory: options.dataDirectory)

@@ -10,8 +10,7 @@ public struct BackpropCommand: ParsableCommand {
         discussion: "Runs on the CPU through oneDNN. Fashion-MNIST from Debian's dataset-fashion-mnist is the default data.",
         subcommands: [
             TrainCommand.self, FinetuneCommand.self, PredictCommand.self, EvaluateCommand.self, ExportCommand.self, ImportCommand.self,
-            SummaryCommand.self,
-            AugmentCommand.self,
+            SummaryCommand.self, AugmentCommand.self, VisualizeCommand.self,
         ])
 
     public init() {}

@@ -218,6 +218,18 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
+            "Watch training: TensorBoard event files (train/, validation/), report.html (refreshed every epoch), history.csv and history.jsonl in this folder."
+    )
+    var logdir: String?
+
+    @Option(
+        name: .customLong("monitor-every"), parsing: .unconditional,
+        help: "With --logdir: steps between samples of activation, gradient and update statistics (default 50).")
+    var monitorEvery: Int = 50
+
+    @Option(
+        name: .long,
+        help:
             "Write the trained model to this file (safetensors weights with the architecture, preprocessing and class names in its metadata)."
     )
     var save: String?
@@ -351,6 +363,7 @@ struct TrainingOptions: ParsableArguments {
         }
         if let checkpointEvery { try check(checkpointEvery, "--checkpoint-every", in: 1...Limits.epochs * 1000) }
         try check(keepCheckpoints, "--keep-checkpoints", in: 1...1000)
+        try check(monitorEvery, "--monitor-every", in: 1...1_000_000)
         if let name {
             guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0") else {
                 throw ValidationError.option("--name", "a folder name (no '/')", got: name)
@@ -361,7 +374,7 @@ struct TrainingOptions: ParsableArguments {
         }
         for (value, name) in [
             (data, "--data"), (labels, "--labels"), (csvLog, "--csv-log"), (labelColumn, "--label-column"), (save, "--save"),
-            (checkpointDir, "--checkpoint-dir"), (resume, "--resume"),
+            (checkpointDir, "--checkpoint-dir"), (resume, "--resume"), (logdir, "--logdir"),
         ] {
             if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("\(name) needs a value, got an empty one")

@@ -38,6 +38,8 @@ struct PreparedRun {
     let resumeLocation: String
     /// Lines for the log about how the model was made (transfer learning).
     let notes: [String]
+    /// With --logdir: the HTML report (the test set's confusion matrix joins it at the end).
+    let report: RunReport?
 }
 
 /// What a run produced.
@@ -107,14 +109,31 @@ struct TrainingRun {
                     "training diverged: \(report). Try a lower --lr (it was \(options.lr ?? options.optimizer.defaultLearningRate)) or --clip-norm",
                 exitCode: 1)
         }
-        log(
-            String(
-                format: "Trained %d epochs in %.1fs (%.0f samples/s)", history.epochs.count, seconds,
-                Double(run.train.count) * Double(history.epochs.count) / max(seconds, 1e-9)))
+        log(Self.summary(history, seconds: seconds, samples: run.train.count, monitored: options.monitoredValue))
         let outcome = try report(run, history: history)
         try run.model.save(to: run.modelPath, metadata: modelMetadata(run))
         log("Saved the model to \(run.modelPath)")
+        if let logdir = options.logdir {
+            log("Logs: tensorboard --logdir \(logdir) · report: \(logdir)/report.html · history: \(logdir)/history.csv")
+        }
         return outcome
+    }
+
+    /// The end-of-run line: epochs, the best epoch by `monitored`, time per epoch, throughput.
+    static func summary(_ history: History, seconds: Double, samples: Int, monitored: String) -> String {
+        let epochs = history.epochs
+        var text = String(
+            format: "Trained %d epochs in %.1fs (%.1fs per epoch, %.0f samples/s)", epochs.count, seconds,
+            seconds / Double(max(epochs.count, 1)), Double(samples) * Double(epochs.count) / max(seconds, 1e-9))
+        let lowerIsBetter = !monitored.contains("acc")
+        if let best = epochs.filter({ $0.value(monitored)?.isFinite == true }).min(by: {
+            lowerIsBetter ? $0.value(monitored)! < $1.value(monitored)! : $0.value(monitored)! > $1.value(monitored)!
+        }) {
+            text += String(format: "; best epoch %d: %@ %.4f", best.epoch, monitored, best.value(monitored)!)
+            let accuracy = monitored.hasPrefix("val_") ? "val_accuracy" : "accuracy"
+            if let value = best.value(accuracy) { text += String(format: ", %@ %.4f", accuracy, value) }
+        }
+        return text
     }
 
     /// What a model file keeps beside the architecture: the task, the class names, the target
@@ -262,9 +281,29 @@ struct TrainingRun {
         if let after = options.unfreezeAfter, !frozen.isEmpty {
             unfreeze.append(Unfreeze(after: after, parameters: frozen, learningRateScale: options.fineTuneLRScale ?? 0.1))
         }
+        // Watching (--logdir): the monitor samples first, the writers come after every callback that
+        // changes the run (so they log what happened at the step), the checkpoints last.
+        var watchers: [any Callback] = []
+        var monitor: TrainingMonitor?
+        var report: RunReport?
+        if let logdir = options.logdir {
+            do { try FileManager.default.createDirectory(atPath: logdir, withIntermediateDirectories: true) } catch {
+                throw BackpropError.unwritable(path: logdir, reason: "--logdir: \(error.localizedDescription)")
+            }
+            guard access(logdir, W_OK) == 0 else {
+                throw BackpropError.unwritable(path: logdir, reason: "--logdir: \(String(cString: strerror(errno)))")
+            }
+            let sampling = TrainingMonitor(every: options.monitorEvery)
+            monitor = sampling
+            report = RunReport(folder: logdir, title: "backprop train · \(name)", monitor: sampling, classNames: classNames)
+            watchers = [
+                TensorBoardLogger(logdir: logdir, monitor: sampling, every: min(10, options.monitorEvery), classNames: classNames),
+                report!,
+            ]
+        }
         let callbacks =
-            try [terminateOnNaN] + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count) + unfreeze
-            + [checkpoints]
+            try [terminateOnNaN] + (monitor.map { [$0] } ?? [])
+            + makeCallbacks(baseLearningRate: optimizer.learningRate, trainCount: train.count) + unfreeze + watchers + [checkpoints]
         let prefetch =
             switch options.prefetch {
             case .auto: augmentation != nil || data.format == .images  // only PNG folders are read from disk
@@ -278,7 +317,7 @@ struct TrainingRun {
             optimizer: optimizer,
             loss: loss, callbacks: callbacks, terminateOnNaN: terminateOnNaN, loader: loader, targetScaling: scaling,
             classNames: classNames, topK: topK, checkpoints: checkpoints, modelPath: options.save ?? runFolder + "/model.safetensors",
-            arguments: arguments, resumeLocation: options.checkpointDir ?? runFolder, notes: notes)
+            arguments: arguments, resumeLocation: options.checkpointDir ?? runFolder, notes: notes, report: report)
     }
 
     /// The base model with a new head for `outputs` classes (``Model/transferred(toOutputs:)``).
@@ -539,6 +578,9 @@ struct TrainingRun {
         }
         let classification = ClassificationReport(
             scores: predictions, labels: targets, classNames: run.classNames, topK: run.topK.map { [$0] } ?? [])
+        if let report = run.report, let outcome = ClassificationOutcome(inputs: inputs, outputs: predictions, targets: targets) {
+            report.attach(outcome, source: "test set, after training", model: run.model)
+        }
         var line = String(format: "Test loss: %.4f - test accuracy: %.4f", test["loss"] ?? .nan, test["accuracy"] ?? .nan)
         if let k = run.topK, let value = classification.topK[k] { line += String(format: " - top-%d accuracy: %.4f", k, value) }
         output(line)

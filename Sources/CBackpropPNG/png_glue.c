@@ -57,3 +57,15 @@ int bp_png_write(const char *path, const uint8_t *pixels, int width, int height,
     }
     return 0;
 }
+
+size_t bp_png_encode(const uint8_t *pixels, int width, int height, int channels, uint8_t *out, size_t capacity) {
+    png_image image;
+    memset(&image, 0, sizeof(image));
+    image.version = PNG_IMAGE_VERSION;
+    image.width = (png_uint_32)width;
+    image.height = (png_uint_32)height;
+    image.format = channels == 1 ? PNG_FORMAT_GRAY : channels == 2 ? PNG_FORMAT_GA : channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
+    png_alloc_size_t size = capacity;
+    if (!png_image_write_to_memory(&image, out, &size, 0, pixels, 0, NULL)) return 0;
+    return (size_t)size;
+}

@@ -9,6 +9,7 @@ import CBackpropKernels
 enum GradientMode {
     private static let recordingOff: Int32 = 1
     private static let training: Int32 = 2
+    private static let recordingOutputs: Int32 = 4
 
     static var isRecording: Bool {
         get { bp_thread_mode() & recordingOff == 0 }
@@ -18,6 +19,13 @@ enum GradientMode {
     static var isTraining: Bool {
         get { bp_thread_mode() & training != 0 }
         set { set(training, newValue) }
+    }
+
+    /// Whether `Sequential` keeps each layer's output (``LayerOutputRecording``); one load of a
+    /// thread-local word per layer when off.
+    static var isRecordingOutputs: Bool {
+        get { bp_thread_mode() & recordingOutputs != 0 }
+        set { set(recordingOutputs, newValue) }
     }
 
     private static func set(_ bit: Int32, _ on: Bool) {

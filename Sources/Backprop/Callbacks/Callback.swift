@@ -1,13 +1,31 @@
 /// Hooks into `fit`, following Keras's callback protocol. Every hook has an empty default, so a
 /// callback implements only what it needs. Callbacks can read the logs, change the optimizer's
 /// learning rate or stop training through the ``TrainingState``.
+///
+/// A step runs `batchWillBegin` → forward → ``forwardDidEnd(_:_:)`` → backward →
+/// ``gradientsReady(_:)`` → clipping and the optimizer step → ``stepDidEnd(_:)`` → the step's
+/// metrics → `batchDidEnd` → `boundaryReached(.step)`.
 public protocol Callback: AnyObject {
     func trainingWillBegin(_ state: TrainingState)
     func epochWillBegin(_ epoch: Int, _ state: TrainingState)
     /// Before each optimizer step (`batch` counts from 1 within the epoch).
     func batchWillBegin(_ batch: Int, _ state: TrainingState)
+    /// Whether ``forwardDidEnd(_:_:)`` should carry every layer's output at global step `step`
+    /// (1-based). Recording costs a little (layer fusions are off for that step), so monitors sample.
+    func wantsLayerOutputs(atStep step: Int) -> Bool
+    /// After the forward pass and the loss, before backward; `pass.layerOutputs` are filled when
+    /// a callback asked for them.
+    func forwardDidEnd(_ pass: ForwardPass, _ state: TrainingState)
+    /// After backward: every gradient is ready (``Parameter/gradient``), before clipping and the
+    /// optimizer step. A gradient allreduce goes here; monitors read gradient norms here.
+    func gradientsReady(_ state: TrainingState)
+    /// Right after the optimizer step (skipped steps — a non-finite loss — still call it).
+    func stepDidEnd(_ state: TrainingState)
     /// After each optimizer step; `logs` holds the running averages of the epoch so far.
     func batchDidEnd(_ batch: Int, logs: Logs, _ state: TrainingState)
+    /// Whether the epoch's validation pass should keep its predictions in
+    /// ``TrainingState/validationPredictions`` (for confusion matrices and worst examples).
+    var wantsValidationPredictions: Bool { get }
     /// After validation; `record` is what `History` stores for the epoch.
     func epochDidEnd(_ record: History.Epoch, _ state: TrainingState)
     func trainingDidEnd(_ state: TrainingState)
@@ -20,6 +38,11 @@ extension Callback {
     public func trainingWillBegin(_ state: TrainingState) {}
     public func epochWillBegin(_ epoch: Int, _ state: TrainingState) {}
     public func batchWillBegin(_ batch: Int, _ state: TrainingState) {}
+    public func wantsLayerOutputs(atStep step: Int) -> Bool { false }
+    public func forwardDidEnd(_ pass: ForwardPass, _ state: TrainingState) {}
+    public func gradientsReady(_ state: TrainingState) {}
+    public func stepDidEnd(_ state: TrainingState) {}
+    public var wantsValidationPredictions: Bool { false }
     public func batchDidEnd(_ batch: Int, logs: Logs, _ state: TrainingState) {}
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {}
     public func trainingDidEnd(_ state: TrainingState) {}
@@ -56,6 +79,11 @@ public final class TrainingState {
     public var log: (String) -> Void = { print($0) }
     /// The batch of the step that just ran (inputs, targets), for diagnostics.
     public internal(set) var lastBatch: (inputs: Tensor, targets: Tensor)?
+    /// Whether the optimizer applied the last step (false when its loss was not finite).
+    public internal(set) var lastStepApplied = true
+    /// The last validation pass's inputs, outputs and targets in sample order, when a callback
+    /// asked (``Callback/wantsValidationPredictions``); set before `epochDidEnd`.
+    public internal(set) var validationPredictions: (inputs: Tensor, outputs: Tensor, targets: Tensor)?
     /// Set to true to end training after the current step.
     public var shouldStop = false
     /// Why training was stopped early, shown to the user.

@@ -52,6 +52,17 @@ public struct PNGImage: Sendable, Equatable {
         }
     }
 
+    /// The PNG file's bytes (for embedding in TensorBoard events and HTML reports).
+    public var encoded: [UInt8] {
+        let size = bp_png_encode(pixels, Int32(width), Int32(height), Int32(channels), nil, 0)
+        guard size > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let written = bytes.withUnsafeMutableBufferPointer {
+            bp_png_encode(pixels, Int32(width), Int32(height), Int32(channels), $0.baseAddress, size)
+        }
+        return written > 0 ? Array(bytes.prefix(written)) : []
+    }
+
     /// A grid of images (values in [0, 1], NHWC with 1 or 3 channels) as one picture, `columns`
     /// wide with a 2-pixel gap — for previews of what a model sees.
     public static func grid(_ images: Tensor, columns: Int, scale: Int = 2) -> PNGImage {

@@ -18,8 +18,16 @@ extension Layer {
     /// Every parameter of this layer and its sub-layers with its path, e.g. `layers.0.weight`.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         var result: [(String, Parameter)] = []
-        var seen = Set<ObjectIdentifier>()
-        collectParameters(of: self, prefix: "", into: &result, seen: &seen)
+        walkModel(self) { path, item in if case .parameter(let parameter) = item { result.append((path, parameter)) } }
+        return result
+    }
+
+    /// This layer (path `""`) and every layer inside it, depth first, each with its path
+    /// (`layers.0`, `layers.2.layer`…): the one walk that parameter names, summaries, monitors and
+    /// the model files share, so nested layers are never missed.
+    public var namedLayers: [(path: String, layer: any Layer)] {
+        var result: [(String, any Layer)] = []
+        walkModel(self) { path, item in if case .layer(let layer) = item { result.append((path, layer)) } }
         return result
     }
 
@@ -33,36 +41,44 @@ extension Layer {
     public var typeName: String { String(describing: type(of: self)) }
 }
 
-private func collectParameters(
-    of value: Any, prefix: String, into result: inout [(String, Parameter)], seen: inout Set<ObjectIdentifier>
-) {
+/// What the model walk meets.
+private enum ModelItem {
+    case layer(any Layer)
+    case parameter(Parameter)
+}
+
+/// Visits `root` and everything reachable through its stored properties (layers, parameters,
+/// arrays of them, optionals), each once, in declaration order.
+private func walkModel(_ root: any Layer, _ visit: (String, ModelItem) -> Void) {
+    var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
+    visit("", .layer(root))
+    walkChildren(of: root, prefix: "", visit, &seen)
+}
+
+private func walkChildren(of value: Any, prefix: String, _ visit: (String, ModelItem) -> Void, _ seen: inout Set<ObjectIdentifier>) {
     for child in Mirror(reflecting: value).children {
         guard let label = child.label else { continue }
-        let name = prefix + label.trimmingPrefix("_")
-        collectParameters(in: child.value, name: name, into: &result, seen: &seen)
+        walk(child.value, name: prefix + label.trimmingPrefix("_"), visit, &seen)
     }
 }
 
-private func collectParameters(
-    in value: Any, name: String, into result: inout [(String, Parameter)], seen: inout Set<ObjectIdentifier>
-) {
+private func walk(_ value: Any, name: String, _ visit: (String, ModelItem) -> Void, _ seen: inout Set<ObjectIdentifier>) {
     switch value {
     case let parameter as Parameter:
-        if seen.insert(ObjectIdentifier(parameter)).inserted { result.append((name, parameter)) }
+        if seen.insert(ObjectIdentifier(parameter)).inserted { visit(name, .parameter(parameter)) }
     case let layer as any Layer:
-        if seen.insert(ObjectIdentifier(layer)).inserted { collectParameters(of: layer, prefix: name + ".", into: &result, seen: &seen) }
-    case let layers as [any Layer]:
-        for (index, layer) in layers.enumerated() { collectParameters(in: layer, name: "\(name).\(index)", into: &result, seen: &seen) }
-    case let parameters as [Parameter]:
-        for (index, parameter) in parameters.enumerated() {
-            collectParameters(in: parameter, name: "\(name).\(index)", into: &result, seen: &seen)
+        if seen.insert(ObjectIdentifier(layer)).inserted {
+            visit(name, .layer(layer))
+            walkChildren(of: layer, prefix: name + ".", visit, &seen)
         }
+    case let layers as [any Layer]:
+        for (index, layer) in layers.enumerated() { walk(layer, name: "\(name).\(index)", visit, &seen) }
+    case let parameters as [Parameter]:
+        for (index, parameter) in parameters.enumerated() { walk(parameter, name: "\(name).\(index)", visit, &seen) }
     default:
         // Optionals (an optional bias) unwrap through reflection.
         let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
-            collectParameters(in: wrapped.value, name: name, into: &result, seen: &seen)
-        }
+        if mirror.displayStyle == .optional, let wrapped = mirror.children.first { walk(wrapped.value, name: name, visit, &seen) }
     }
 }
 

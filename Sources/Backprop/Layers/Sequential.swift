@@ -18,6 +18,14 @@ public final class Sequential: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = input
         var index = 0
+        // Monitors read every layer's own output: no fusion then (the same function, bit for bit).
+        if LayerOutputRecording.isActive {
+            for layer in layers {
+                x = layer(x)
+                LayerOutputRecording.record(layer, x)
+            }
+            return x
+        }
         while index < layers.count {
             // max(relu(a), relu(b), …) = relu(max(a, b, …)): a ReLU convolution followed by max
             // pooling runs as convolution → pooling → ReLU, so the ReLU and its backward mask touch

@@ -59,7 +59,7 @@ struct Trainer {
                 step += 1
                 for callback in callbacks { callback.batchWillBegin(step, state) }
                 state.lastBatch = (x, y)
-                let (dataLoss, penalty, predictions) = trainStep(x, y)
+                let (dataLoss, penalty, predictions) = trainStep(x, y, callbacks: callbacks, state: state)
                 state.globalStep += 1
                 let size = x.shape[0]
                 state.samplesSeen += size
@@ -82,7 +82,13 @@ struct Trainer {
             }
             // An interrupted epoch ends where it stopped; a resumed run finishes it.
             guard state.interruption == nil else { break }
-            let validationLogs = try validation.map { try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: $0) }
+            let keeps = callbacks.contains { $0.wantsValidationPredictions }
+            state.validationPredictions = nil
+            let validationLogs = try validation.map { data in
+                try Trainer.evaluate(model.network, loss: loss, metrics: metrics, data: data, keep: keeps) { inputs, outputs, targets in
+                    state.validationPredictions = (inputs, outputs, targets)
+                }
+            }
             let record = History.Epoch(
                 epoch: epoch, training: makeLogs(state.epochTotals, samples: max(state.epochSamples, 1), penalty: hasPenalty),
                 validation: validationLogs, learningRate: optimizer.learningRate, seconds: state.epochSeconds, batchSize: batch)
@@ -92,22 +98,34 @@ struct Trainer {
         }
     }
 
-    /// One optimizer step on a batch; returns the data loss, the penalty and the (detached)
-    /// predictions. A step whose loss is NaN or infinite is not applied, so the parameters keep
-    /// their last finite values (TerminateOnNaN can then name the layer that broke).
-    private func trainStep(_ x: Tensor, _ y: Tensor) -> (Float, Float, Tensor) {
+    /// One optimizer step on a batch, through the callbacks' stages; returns the data loss, the
+    /// penalty and the (detached) predictions. A step whose loss is NaN or infinite is not
+    /// applied, so the parameters keep their last finite values (TerminateOnNaN can then name the
+    /// layer that broke).
+    private func trainStep(_ x: Tensor, _ y: Tensor, callbacks: [any Callback], state: TrainingState) -> (Float, Float, Tensor) {
         optimizer.zeroGradients()
+        let step = state.globalStep + 1
+        let records = callbacks.contains { $0.wantsLayerOutputs(atStep: step) }
         let result: (Float, Float, Tensor) = withTrainingMode {
-            let predictions = model.network(x)
+            let (predictions, recorded) =
+                records ? LayerOutputRecording.recording { model.network(x) } : (model.network(x), [])
             let dataLoss = loss(predictions, y)
-            if let penalty = model.network.regularizationPenalty() {
+            let penalty = model.network.regularizationPenalty()
+            let pass = ForwardPass(
+                inputs: x, targets: y, predictions: predictions, loss: dataLoss.item,
+                layerOutputs: records ? model.layerOutputs(recorded, output: predictions) : [])
+            for callback in callbacks { callback.forwardDidEnd(pass, state) }
+            if let penalty {
                 (dataLoss + penalty).backward()
-                return (dataLoss.item, penalty.item, predictions.detached())
+                return (pass.loss, penalty.item, predictions.detached())
             }
             dataLoss.backward()
-            return (dataLoss.item, 0, predictions.detached())
+            return (pass.loss, 0, predictions.detached())
         }
-        if (result.0 + result.1).isFinite { optimizer.step() }
+        for callback in callbacks { callback.gradientsReady(state) }
+        state.lastStepApplied = (result.0 + result.1).isFinite
+        if state.lastStepApplied { optimizer.step() }
+        for callback in callbacks { callback.stepDidEnd(state) }
         return result
     }
 
@@ -119,8 +137,13 @@ struct Trainer {
         return logs
     }
 
-    /// Sample-weighted mean loss and metrics over the loader's batches in inference mode.
-    static func evaluate(_ network: any Layer, loss: any Loss, metrics: [any Metric], data: DataLoader) throws -> Logs {
+    /// Sample-weighted mean loss and metrics over the loader's batches in inference mode; with
+    /// `keep`, `kept` receives all inputs, outputs and targets in order.
+    static func evaluate(
+        _ network: any Layer, loss: any Loss, metrics: [any Metric], data: DataLoader, keep: Bool = false,
+        kept: (Tensor, Tensor, Tensor) -> Void = { _, _, _ in }
+    ) throws -> Logs {
+        var (inputs, outputs, targets): ([Tensor], [Tensor], [Tensor]) = ([], [], [])
         var totals = [Double](repeating: 0, count: metrics.count + 1)
         var count = 0
         let stream = data.batches(epoch: 0)
@@ -128,11 +151,21 @@ struct Trainer {
         try withoutGradient {
             while let (x, y) = try stream.next() {
                 let predictions = network(x)
+                if keep {
+                    inputs.append(x)
+                    outputs.append(predictions)
+                    targets.append(y)
+                }
                 let weight = Double(x.shape[0])
                 count += x.shape[0]
                 totals[0] += Double(loss(predictions, y).item) * weight
                 for (i, metric) in metrics.enumerated() { totals[i + 1] += metric.value(predictions: predictions, targets: y) * weight }
             }
+        }
+        if keep, !outputs.isEmpty {
+            kept(
+                Tensor.concatenate(inputs, alongAxis: 0), Tensor.concatenate(outputs, alongAxis: 0),
+                Tensor.concatenate(targets, alongAxis: 0))
         }
         var logs = Logs()
         logs[loss.name] = totals[0] / Double(max(count, 1))

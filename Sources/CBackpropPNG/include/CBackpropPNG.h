@@ -16,5 +16,8 @@ void bp_png_free(uint8_t *pixels);
 /// Writes 8-bit gray (1), gray+alpha (2), RGB (3) or RGBA (4) pixels, rows top to bottom.
 int bp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels, char *error,
                  size_t error_size);
+/// Encodes the pixels as PNG into `out` (NULL: only measures); returns the encoded size, or 0 when
+/// it failed or did not fit in `capacity`.
+size_t bp_png_encode(const uint8_t *pixels, int width, int height, int channels, uint8_t *out, size_t capacity);
 
 #endif

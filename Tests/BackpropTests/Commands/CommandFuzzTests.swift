@@ -78,6 +78,14 @@ struct CommandFuzzTests {
             if option != "--like" && option != "--model-file" { arguments += ["--like", model] }
             if option != "--save" { arguments += ["--save", TinyData.root + "/fuzz-imported.safetensors"] }
             return arguments
+        case "visualize":
+            var arguments: [String] = []
+            if option != "--model" { arguments += ["--model", model] }
+            if option != "--data" && option != "--format" { arguments += ["--data", TinyData.classificationCSV] }
+            if option != "--steps" { arguments += ["--steps", "2"] }
+            if option != "--samples" { arguments += ["--samples", "2"] }
+            if option != "--output" { arguments += ["--output", TinyData.root + "/fuzz-visualization"] }
+            return arguments
         case "augment":
             var arguments: [String] = []
             if option != "--preview" { arguments += ["--preview", preview] }
@@ -90,12 +98,14 @@ struct CommandFuzzTests {
 
     @Test func theToolDescribesItsCommands() {
         #expect(
-            Self.commands.map(\.name).sorted() == ["augment", "evaluate", "export", "finetune", "import", "predict", "summary", "train"])
+            Self.commands.map(\.name).sorted() == [
+                "augment", "evaluate", "export", "finetune", "import", "predict", "summary", "train", "visualize",
+            ])
         #expect(Self.commands.allSatisfy { !$0.options.isEmpty })
         #expect((Self.commands.first { $0.name == "train" }?.options.count ?? 0) > 40)
     }
 
-    @Test(arguments: ["train", "summary", "augment", "finetune", "predict", "evaluate", "export", "import"])
+    @Test(arguments: ["train", "summary", "augment", "finetune", "predict", "evaluate", "export", "import", "visualize"])
     func extremeValuesNeverCrash(command: String) {
         var options = Self.commands.first { $0.name == command }?.options ?? []
         #expect(!options.isEmpty)

@@ -39,7 +39,8 @@ struct TrainOptionTests {
         "--resume": "interruptedRunsResumeToTheSameWeights (ResumeCommandTests)",
         "--only-classes": "subsetsOfTheData", "--train-samples": "subsetsOfTheData", "--from": "transferLearning",
         "--freeze-until": "transferLearning", "--unfreeze-after": "transferLearning", "--fine-tune-lr-scale": "transferLearning",
-        "--classes": "transferLearning",
+        "--classes": "transferLearning", "--logdir": "tensorBoardReadsScalarsHistogramsImagesAndText (MonitoringCommandTests)",
+        "--monitor-every": "tensorBoardReadsScalarsHistogramsImagesAndText (MonitoringCommandTests)",
     ]
 
     final class Lines: @unchecked Sendable {
