@@ -224,11 +224,11 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
 
 /// Model files and checkpoints of the CNN: save and load times, and what a checkpoint after every
 /// epoch costs in training time (runs with and without interleaved, and the writes timed alone).
-/// The cost of watching training (`train --logdir`: TrainingMonitor every 50 steps, TensorBoard
+/// The cost of watching training (`train --logdir`: TrainingMonitor at its default sampling, TensorBoard
 /// event files, the HTML report and history files at every epoch): whole `fit` wall time, runs
 /// with and without monitoring interleaved, for the MLP and the CNN.
-func benchmarkMonitoring(epochs: Int, dataDirectory: String) throws {
-    progress("Monitoring: MLP and CNN, 4 runs each of \(epochs) epochs, with and without --logdir's callbacks")
+func benchmarkMonitoring(epochs: Int, dataDirectory: String, pairs: Int = 4) throws {
+    progress("Monitoring: MLP and CNN, \(pairs) pairs of runs of \(epochs) epochs, without and with --logdir's callbacks")
     let folder = NSTemporaryDirectory() + "backprop-bench-monitor-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let (train, _) = try FashionMNIST.load(from: dataDirectory)
@@ -250,33 +250,58 @@ func benchmarkMonitoring(epochs: Int, dataDirectory: String) throws {
         ("CNN preset", 64, peersCNN),
     ]
     for (name, batch, make) in workloads {
+        // Pairs of runs, in alternating order (without first, then with first), so drift and
+        // order effects of a shared machine hit both alike; the slowdown is the median of the
+        // pairs' ratios.
+        var ratios: [Double] = []
         var rates: [Bool: [Double]] = [:]
-        var measuring: [Double] = []
-        for (run, monitored) in [false, true, false, true].enumerated() {
-            let model = make()
-            var callbacks: [any Callback] = []
-            let monitor = TrainingMonitor(every: 50)
-            if monitored {
-                let logdir = folder + "/\(name.prefix(3))-\(run)"
-                callbacks = [
-                    monitor, TensorBoardLogger(logdir: logdir, monitor: monitor, every: 10),
-                    RunReport(folder: logdir, monitor: monitor),
-                ]
+        var shares: [String: [Double]] = [:]
+        var cpu: [Bool: [Double]] = [:]
+        for pair in 0..<pairs {
+            var seconds: [Bool: Double] = [:]
+            for monitored in pair % 2 == 0 ? [false, true] : [true, false] {
+                let model = make()
+                var callbacks: [any Callback] = []
+                let monitor = TrainingMonitor()
+                let logdir = folder + "/\(name.prefix(3))-\(pair)"
+                let logger = TensorBoardLogger(logdir: logdir, monitor: monitor, every: 10)
+                let report = RunReport(folder: logdir, monitor: monitor)
+                if monitored { callbacks = [monitor, logger, report] }
+                let start = Date()
+                let cpuStart = cpuSeconds()
+                _ = model.fit(train.inputs, train.labels, batchSize: batch, epochs: epochs, seed: 0, callbacks: callbacks, verbose: false)
+                let elapsed = Date().timeIntervalSince(start)
+                seconds[monitored] = elapsed
+                cpu[monitored, default: []].append(cpuSeconds() - cpuStart)
+                rates[monitored, default: []].append(Double(train.count * epochs) / elapsed)
+                if monitored {
+                    shares["monitor", default: []].append(monitor.seconds / elapsed)
+                    shares["tensorboard", default: []].append(logger.seconds / elapsed)
+                    shares["report", default: []].append(report.seconds / elapsed)
+                }
             }
-            let start = Date()
-            _ = model.fit(train.inputs, train.labels, batchSize: batch, epochs: epochs, seed: 0, callbacks: callbacks, verbose: false)
-            let seconds = Date().timeIntervalSince(start)
-            rates[monitored, default: []].append(Double(train.count * epochs) / seconds)
-            if monitored { measuring.append(monitor.seconds / seconds) }
+            ratios.append(seconds[true]! / seconds[false]!)
         }
-        let without = median(rates[false] ?? [])
-        let with = median(rates[true] ?? [])
         print(
             String(
                 format:
-                    "%@, batch %d, %d epochs: %.0f samples/s without monitoring, %.0f with (%.1f%% slower; the monitor's own measuring: %.2f%% of the time)",
-                name, batch, epochs, without, with, (1 - with / without) * 100, median(measuring) * 100))
+                    "%@, batch %d, %d epochs × %d pairs: %.0f samples/s without monitoring, %.0f with (medians); slowdown %.1f%% (median of pairs: %@); own time of monitor %.2f%%, TensorBoard %.2f%%, report %.2f%%",
+                name, batch, epochs, pairs, median(rates[false] ?? []), median(rates[true] ?? []),
+                (median(ratios) - 1) * 100, ratios.map { String(format: "%+.1f%%", ($0 - 1) * 100) }.joined(separator: " "),
+                median(shares["monitor"] ?? []) * 100, median(shares["tensorboard"] ?? []) * 100, median(shares["report"] ?? []) * 100))
+        print(
+            String(
+                format: "  process CPU time per run (less sensitive to other tenants): %.2f s without, %.2f s with (%+.1f%%)",
+                median(cpu[false] ?? []), median(cpu[true] ?? []), (median(cpu[true] ?? []) / median(cpu[false] ?? []) - 1) * 100))
     }
+}
+
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 func benchmarkCheckpoints(epochs: Int, dataDirectory: String) throws {

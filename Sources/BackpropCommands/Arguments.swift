@@ -95,11 +95,16 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "L2 penalty λ·Σw² on every weight matrix and kernel, added to the reported loss.")
     var l2: Float = 0
 
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Weighted layers of resnet and plain: 6n + 2, from 8 to 1202 (default 20: ResNet-20).")
+    var depth: Int?
+
     /// The preset options given on the command line.
     var givenPresetOptions: [String] {
         [
             ("--model", modelOption != nil), ("--hidden", hidden != "512,256"), ("--width", width != nil), ("--dropout", dropout != 0),
-            ("--batch-norm", batchNorm), ("--l1", l1 != 0), ("--l2", l2 != 0),
+            ("--batch-norm", batchNorm), ("--l1", l1 != 0), ("--l2", l2 != 0), ("--depth", depth != nil),
         ].filter(\.1).map(\.0)
     }
 
@@ -122,6 +127,14 @@ struct ModelOptions: ParsableArguments {
         try check(l2, "--l2", "a number ≥ 0") { $0 >= 0 }
         _ = try parseIntegerList(hidden, option: "--hidden", range: 1...Limits.layerWidth)
         if model != .mlp && hidden != "512,256" { throw ValidationError("--hidden applies to --model mlp; got --model \(model.rawValue)") }
+        if let depth {
+            guard model == .resnet || model == .plain else {
+                throw ValidationError("--depth applies to --model resnet and plain; got --model \(model.rawValue)")
+            }
+            guard depth >= 8, depth <= 1202, (depth - 2) % 6 == 0 else {
+                throw ValidationError.option("--depth", "6n + 2 between 8 and 1202 (8, 14, 20, 32, 44, 56, 110…)", got: "\(depth)")
+            }
+        }
     }
 
     /// The options the preset is built with.
@@ -135,7 +148,7 @@ struct ModelOptions: ParsableArguments {
             }
         return Architecture.PresetOptions(
             hiddenWidths: try parseIntegerList(hidden, option: "--hidden", range: 1...Limits.layerWidth), width: width ?? 1,
-            dropout: dropout, batchNorm: batchNorm, regularizer: regularizer)
+            dropout: dropout, batchNorm: batchNorm, regularizer: regularizer, depth: depth ?? 20)
     }
 
     /// The preset (or the architecture file) for samples of `inputShape` with `outputs` outputs,

@@ -224,8 +224,8 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(
         name: .customLong("monitor-every"), parsing: .unconditional,
-        help: "With --logdir: steps between samples of activation, gradient and update statistics (default 50).")
-    var monitorEvery: Int = 50
+        help: "With --logdir: steps between samples of activation, gradient and update statistics (default 100).")
+    var monitorEvery: Int = 100
 
     @Option(
         name: .long,

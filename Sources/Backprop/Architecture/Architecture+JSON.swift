@@ -35,6 +35,8 @@ import Foundation
 /// - `flatten`; `reshape`: `shape` (one extent may be -1)
 /// - `normalization`: `kind` (`"standard"` or `"minmax"`), `per_channel` (false); its statistics
 ///   are fitted on the training data and kept with the weights
+/// - `residual`: `layers` (the body, a list of layers); `shortcut` (a list; empty or absent: the
+///   identity): body(x) + shortcut(x), both of the same shape
 ///
 /// Every layer with weights (all above through `maxout`) also takes `activation` (not `maxout`),
 /// `l1`, `l2` (kernel penalties), `use_bias` (true), `kernel_initializer` (`glorot_uniform`),

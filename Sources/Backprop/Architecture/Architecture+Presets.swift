@@ -13,6 +13,13 @@ extension Architecture {
         /// (64, 128, 256, 512, 512 channels), 2×2 max pooling (same padding, so any input size
         /// works), Dense 4096 twice, outputs.
         case vgg
+        /// A pre-activation ResNet (He et al. 2016) for small images: a 3×3 stem of 16 channels,
+        /// three stages of (depth − 2)/6 blocks (16, 32, 64 channels; stride 2 entering stages 2
+        /// and 3), each block BN-ReLU-conv3×3-BN-ReLU-conv3×3 plus its input (a strided 1×1
+        /// projection where the shape changes), then BN-ReLU, global average pooling, the outputs.
+        case resnet
+        /// The same network without its skip connections (for the depth study).
+        case plain
 
         /// Whether the preset takes images [height, width, channels].
         public var needsImages: Bool { self != .mlp }
@@ -30,11 +37,14 @@ extension Architecture {
         public var batchNorm: Bool
         /// Penalty on every weight matrix and kernel.
         public var regularizer: Regularizer?
+        /// Weighted layers of resnet and plain: 6n + 2 (8, 14, 20, 32, 44, 56, 110…).
+        public var depth: Int
 
         public init(
             hiddenWidths: [Int] = [512, 256], width: Double = 1, dropout: Float = 0, batchNorm: Bool = false,
-            regularizer: Regularizer? = nil
+            regularizer: Regularizer? = nil, depth: Int = 20
         ) {
+            self.depth = depth
             self.hiddenWidths = hiddenWidths
             self.width = width
             self.dropout = dropout
@@ -93,6 +103,39 @@ extension Architecture {
             layers.append(.flatten)
             dense(scaled(4096), .relu)
             dense(scaled(4096), .relu)
+        case .resnet, .plain:
+            let convolution = WeightOptions(useBias: false, kernelInitializer: .heNormal)
+            func conv3(_ filters: Int, stride: Int = 1) -> LayerSpec {
+                .conv2D(
+                    filters: filters, kernelSize: 3, stride: Extent2D(stride), padding: .same, regularizer: regularizer,
+                    weights: convolution)
+            }
+            let blocks = max(1, (options.depth - 2) / 6)
+            var channels = scaled(16)
+            layers.append(conv3(channels))
+            for (stage, base) in [16, 32, 64].enumerated() {
+                let filters = scaled(base)
+                for block in 0..<blocks {
+                    let stride = stage > 0 && block == 0 ? 2 : 1
+                    let body: [LayerSpec] = [
+                        .batchNorm(), .activation(.relu), conv3(filters, stride: stride), .batchNorm(), .activation(.relu), conv3(filters),
+                    ]
+                    if preset == .plain {
+                        layers += body
+                    } else {
+                        let projection: [LayerSpec] =
+                            stride != 1 || channels != filters
+                            ? [
+                                .conv2D(
+                                    filters: filters, kernelSize: 1, stride: Extent2D(stride), padding: .same, regularizer: regularizer,
+                                    weights: convolution)
+                            ] : []
+                        layers.append(.residual(body: body, shortcut: projection))
+                    }
+                    channels = filters
+                }
+            }
+            layers += [.batchNorm(), .activation(.relu), .globalAveragePooling2D]
         }
         layers.append(.dense(units: outputs, regularizer: regularizer))
         return Architecture(inputShape: inputShape, layers: layers)

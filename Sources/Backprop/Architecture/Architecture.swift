@@ -59,6 +59,23 @@ public struct Architecture: Sendable, Equatable {
         return Plan(steps: steps, outputShape: shape)
     }
 
+    /// One layer with the shapes it receives and produces.
+    struct Step {
+        let layer: LayerSpec
+        let input: Shape
+        let output: Shape
+    }
+
+    /// `layers` applied in turn to `input` (already checked by ``plan()``).
+    static func steps(_ layers: [LayerSpec], from input: Shape) -> [Step] {
+        var shape = input
+        return layers.map { layer in
+            let output = (try? layer.plan(for: shape).output) ?? shape
+            defer { shape = output }
+            return Step(layer: layer, input: shape, output: output)
+        }
+    }
+
     /// Builds the model (weights initialized from the global generator).
     public func makeModel() throws -> Model {
         let plan = try plan()

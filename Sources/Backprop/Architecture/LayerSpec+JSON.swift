@@ -164,6 +164,24 @@ extension LayerSpec {
             default: throw reader.fail("kind", "\"standard\" or \"minmax\"")
             }
             self = .normalization(kind: kind, perChannel: try reader.optionalBool("per_channel") ?? false)
+        case "residual":
+            try reader.allowOnly(common.union(["layers", "shortcut"]))
+            func layers(_ key: String) throws -> [LayerSpec] {
+                guard let value = reader.object[key] else { return [] }
+                guard let list = value as? [Any] else { throw reader.fail(key, "a list of layers") }
+                return try list.enumerated().map { index, item in
+                    guard let object = item as? [String: Any] else {
+                        throw BackpropError.malformed(
+                            path: reader.source, field: reader.prefix + "\(key)[\(index)]", expected: "an object with a \"type\"",
+                            found: "\(item)")
+                    }
+                    return try LayerSpec(
+                        json: FieldReader(object: object, source: reader.source, prefix: reader.prefix + "\(key)[\(index)]."))
+                }
+            }
+            let body = try layers("layers")
+            guard !body.isEmpty else { throw reader.fail("layers", "a non-empty list of layers (the residual branch)") }
+            self = .residual(body: body, shortcut: try layers("shortcut"))
         default:
             throw reader.fail("type", Self.typeNames.joined(separator: ", "))
         }
@@ -173,7 +191,7 @@ extension LayerSpec {
     public static let typeNames = [
         "dense", "conv2d", "conv1d", "conv2d_transpose", "locally_connected2d", "locally_connected1d", "maxout", "max_pool2d",
         "avg_pool2d", "global_avg_pool2d", "zero_padding2d", "batch_norm", "activation", "dropout", "flatten", "reshape",
-        "normalization",
+        "normalization", "residual",
     ]
 
     /// The layer's `type` in the architecture file: `dense`, `conv2d`, `flatten`…
@@ -260,6 +278,10 @@ extension LayerSpec {
         case .reshape(let shape): return ["type": "reshape", "shape": shape]
         case .normalization(let kind, let perChannel):
             return ["type": "normalization", "kind": kind == .standardization ? "standard" : "minmax", "per_channel": perChannel]
+        case .residual(let body, let shortcut):
+            var object: [String: Any] = ["type": "residual", "layers": body.map(\.jsonObject)]
+            if !shortcut.isEmpty { object["shortcut"] = shortcut.map(\.jsonObject) }
+            return object
         }
     }
 }

@@ -50,6 +50,8 @@ public enum LayerSpec: Sendable, Equatable {
     case reshape([Int])
     /// `Normalization(inputShape:kind:perChannel:)`; its statistics are fitted on training data.
     case normalization(kind: Normalization.Kind = .standardization, perChannel: Bool = false)
+    /// `Residual(body:shortcut:)`: body(x) + shortcut(x); an empty shortcut is the identity.
+    case residual(body: [LayerSpec], shortcut: [LayerSpec] = [])
 
     /// The layer's name in summaries and errors.
     public var name: String {
@@ -71,6 +73,7 @@ public enum LayerSpec: Sendable, Equatable {
         case .zeroPadding2D: "ZeroPadding2D"
         case .reshape(let shape): "Reshape(\(shape))"
         case .normalization: "Normalization"
+        case .residual(let body, let shortcut): "Residual(\(body.count) layers\(shortcut.isEmpty ? "" : ", projection"))"
         }
     }
 
@@ -177,6 +180,14 @@ public enum LayerSpec: Sendable, Equatable {
             guard input.rank == 3 else { throw fail("input must be [H, W, C]") }
             guard min(top, left, bottom, right) >= 0 else { throw fail("padding must be ≥ 0") }
             return ([try product(1, input[0]) + top + bottom, input[1] + left + right, input[2]], 0)
+        case .residual(let body, let shortcut):
+            guard !body.isEmpty else { throw fail("the body needs at least one layer") }
+            let (output, bodyParameters) = try Self.chain(body, from: input, branch: "body")
+            let (skip, shortcutParameters) = try Self.chain(shortcut, from: input, branch: "shortcut")
+            guard output == skip else {
+                throw fail("the body gives \(output) but the shortcut \(skip); add a projection shortcut (a strided 1×1 conv2d)")
+            }
+            return (output, bodyParameters + shortcutParameters)
         case .reshape(let shape):
             guard !shape.isEmpty, shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
                 throw fail("the shape needs positive extents and at most one -1, got \(shape)")
@@ -187,6 +198,23 @@ public enum LayerSpec: Sendable, Equatable {
             guard resolved.reduce(1, *) == input.elementCount else { throw fail("\(input.elementCount) values do not fill \(shape)") }
             return (Shape(resolved), 0)
         }
+    }
+
+    /// The output shape and parameters of `layers` applied in turn to `input`; errors name the
+    /// branch and the layer's index in it.
+    static func chain(_ layers: [LayerSpec], from input: Shape, branch: String) throws -> (Shape, Int) {
+        var shape = input
+        var parameters = 0
+        for (index, layer) in layers.enumerated() {
+            do {
+                let (output, count) = try layer.plan(for: shape)
+                shape = output
+                parameters += count
+            } catch BackpropError.layerDoesNotFit(let name, let inputShape, let rule) {
+                throw BackpropError.layerDoesNotFit(layer: "\(branch) layer \(index) (\(name))", inputShape: inputShape, rule: rule)
+            }
+        }
+        return (shape, parameters)
     }
 
     private func extent(
@@ -247,6 +275,17 @@ public enum LayerSpec: Sendable, Equatable {
             return ZeroPadding2D(top: top, left: left, bottom: bottom, right: right)
         case .reshape(let shape): return Reshape(shape)
         case .normalization(let kind, let perChannel): return Normalization(inputShape: input, kind: kind, perChannel: perChannel)
+        case .residual(let body, let shortcut):
+            func build(_ layers: [LayerSpec]) -> Sequential {
+                var shape = input
+                return Sequential(
+                    layers.map { layer in
+                        let built = layer.makeLayer(for: shape)
+                        shape = (try? layer.plan(for: shape).output) ?? shape
+                        return built
+                    })
+            }
+            return Residual(body: build(body), shortcut: shortcut.isEmpty ? nil : build(shortcut))
         }
     }
 }

@@ -20,16 +20,16 @@ public final class TerminateOnNaN: Callback {
             return "parameter \(bad.name) holds non-finite values"
         }
         if !batch.inputs.scalars.allSatisfy(\.isFinite) { return "the input batch holds non-finite values" }
-        let layers = (state.model.network as? Sequential)?.layers ?? [state.model.network]
-        return withoutGradient {
+        // One pass recording every layer's output (nested ones too, by the model walk's paths).
+        let outputs = withoutGradient {
             withTrainingMode {
-                var x = batch.inputs
-                for (index, layer) in layers.enumerated() {
-                    x = layer(x)
-                    if !x.scalars.allSatisfy(\.isFinite) { return "first non-finite output at layer \(index) (\(layer.typeName))" }
-                }
-                return "every layer's output is finite; the loss itself overflowed"
+                let (output, recorded) = LayerOutputRecording.recording { state.model.network(batch.inputs) }
+                return state.model.layerOutputs(recorded, output: output)
             }
         }
+        if let bad = outputs.first(where: { !$0.output.scalars.allSatisfy(\.isFinite) }) {
+            return "first non-finite output at \(bad.path.isEmpty ? "the network" : bad.path) (\(bad.layer.typeName))"
+        }
+        return "every layer's output is finite; the loss itself overflowed"
     }
 }

@@ -242,8 +242,10 @@ public enum AtomicFile {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    /// temp file → write → fsync → rename → fsync of the folder.
-    public static func write(_ data: Data, to path: String) throws {
+    /// temp file → write → fsync → rename → fsync of the folder. Without `durable`, no fsync:
+    /// readers still see the old file or the new one, but a power cut may lose the new one (for
+    /// files rewritten often, like the run report).
+    public static func write(_ data: Data, to path: String, durable: Bool = true) throws {
         let (folder, name) = split(path)
         let temporary = folder + "/.\(name).tmp-\(getpid())"
         func failure() -> BackpropError { .unwritable(path: path, reason: String(cString: strerror(errno))) }
@@ -259,7 +261,7 @@ public enum AtomicFile {
                 }
                 written += result
             }
-            return fsync(descriptor) == 0
+            return !durable || fsync(descriptor) == 0
         }
         let error = failure()
         close(descriptor)
@@ -272,7 +274,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw renameError
         }
-        let directory = open(folder, O_RDONLY)
+        let directory = durable ? open(folder, O_RDONLY) : -1
         if directory >= 0 {
             fsync(directory)
             close(directory)

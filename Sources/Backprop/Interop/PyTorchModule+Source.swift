@@ -15,7 +15,9 @@ extension PyTorchModule {
             if layout == .channelsFirst { forward.append("x = x.permute(0, 2, 3, 1)  # NCHW → NHWC") }
             layout = .channelsLast
         }
-        func call(_ index: Int) -> String { "self.layers[\"\(index)\"](x)" }
+        // Where the modules of the layers being written live: the model's, or a residual block's branch.
+        var container = "self.layers"
+        func call(_ index: Int) -> String { "\(container)[\"\(index)\"](x)" }
         func activation(_ function: ActivationFunction) {
             let axis = layout == .channelsFirst ? 1 : -1
             switch function {
@@ -30,147 +32,179 @@ extension PyTorchModule {
             case .elu(let alpha): forward.append("x = F.elu(x, \(Self.number(alpha)))")
             }
         }
-        for (index, step) in plan.steps.enumerated() {
-            let input = step.input
-            switch step.layer {
-            case .normalization(_, let perChannel):
-                let shape: [Int] =
-                    perChannel
-                    ? (layout == .channelsFirst ? [input.last ?? 1, 1, 1] : [input.last ?? 1])
-                    : (layout == .channelsFirst ? [input[2], input[0], input[1]] : input.dimensions)
-                modules.append("\"\(index)\": Normalization(\(Self.tuple(shape))),")
-                if perChannel && layout == .channelsFirst {
-                    forward.append(
-                        "x = (x - self.layers[\"\(index)\"].offset.view(-1, 1, 1)) * self.layers[\"\(index)\"].scale.view(-1, 1, 1)")
-                } else {
+        var blocks = 0
+        func emit(_ steps: [Architecture.Step]) {
+            for (index, step) in steps.enumerated() {
+                let input = step.input
+                switch step.layer {
+                case .residual(let body, let shortcut):
+                    // skip = x; x = body(x); x = skip-branch(skip) + x, both branches ending in one layout.
+                    blocks += 1
+                    let (saved, savedModules, savedContainer, start) = ("skip\(blocks)", modules, container, layout)
+                    let end: Layout = step.output.rank == 3 ? .channelsFirst : (start == .channelsFirst ? .channelsLast : start)
+                    func settle() {
+                        if end == .channelsFirst { toChannelsFirst() } else if end == .channelsLast { toChannelsLast() }
+                    }
+                    forward.append("\(saved) = x  # residual block \(savedContainer)[\"\(index)\"]")
+                    modules = []
+                    container = "\(savedContainer)[\"\(index)\"].body.layers"
+                    emit(Architecture.steps(body, from: input))
+                    settle()
+                    let bodyModules = modules
+                    forward.append("x, \(saved) = \(saved), x")
+                    layout = start
+                    modules = []
+                    container = "\(savedContainer)[\"\(index)\"].shortcut.layers"
+                    emit(Architecture.steps(shortcut, from: input))
+                    settle()
+                    let shortcutModules = modules
+                    forward.append("x = \(saved) + x")
+                    container = savedContainer
+                    func dictionary(_ lines: [String]) -> String {
+                        "{" + (lines.isEmpty ? "" : "\n" + lines.map { "    " + $0 }.joined(separator: "\n") + "\n") + "}"
+                    }
+                    modules = savedModules
+                    modules.append("\"\(index)\": Block(\(dictionary(bodyModules)), \(dictionary(shortcutModules))),")
+                case .normalization(_, let perChannel):
+                    let shape: [Int] =
+                        perChannel
+                        ? (layout == .channelsFirst ? [input.last ?? 1, 1, 1] : [input.last ?? 1])
+                        : (layout == .channelsFirst ? [input[2], input[0], input[1]] : input.dimensions)
+                    modules.append("\"\(index)\": Normalization(\(Self.tuple(shape))),")
+                    if perChannel && layout == .channelsFirst {
+                        forward.append(
+                            "x = (x - \(container)[\"\(index)\"].offset.view(-1, 1, 1)) * \(container)[\"\(index)\"].scale.view(-1, 1, 1)")
+                    } else {
+                        forward.append("x = \(call(index))")
+                    }
+                case .dense(let units, let function, _, let weights):
+                    toChannelsLast()
+                    modules.append("\"\(index)\": torch.nn.Linear(\(input.last!), \(units)\(Self.bias(weights))),")
                     forward.append("x = \(call(index))")
-                }
-            case .dense(let units, let function, _, let weights):
-                toChannelsLast()
-                modules.append("\"\(index)\": torch.nn.Linear(\(input.last!), \(units)\(Self.bias(weights))),")
-                forward.append("x = \(call(index))")
-                activation(function)
-            case .maxout(let units, let pieces, _, let weights):
-                toChannelsLast()
-                modules.append("\"\(index)\": Maxout(\(input.last!), \(units), \(pieces)\(Self.bias(weights))),")
-                forward.append("x = \(call(index))")
-            case .conv2D(let filters, let k, let s, let padding, let d, let function, _, let weights):
-                toChannelsFirst()
-                let window = Extent2D(d.rows * (k.rows - 1) + 1, d.columns * (k.columns - 1) + 1)
-                let (rows, columns) = Self.pads(padding, input: input, window: window, stride: s)
-                let options = "\(input[2]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
-                if rows.0 == rows.1 && columns.0 == columns.1 {
-                    modules.append("\"\(index)\": torch.nn.Conv2d(\(options), padding=(\(rows.0), \(columns.0))),")
-                } else {
-                    modules.append(
-                        "\"\(index)\": PaddedConv2d(\(options), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1))),")
-                }
-                forward.append("x = \(call(index))")
-                activation(function)
-            case .conv1D(let filters, let k, let s, let padding, let d, let function, _, let weights):
-                toChannelsLast()
-                let side = padding.resolve(size: input[0], window: d * (k - 1) + 1, stride: s, axis: 1)!
-                let options = "\(input[1]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
-                if side.before == side.after {
-                    modules.append("\"\(index)\": torch.nn.Conv1d(\(options), padding=\(side.before)),")
-                } else {
-                    modules.append("\"\(index)\": PaddedConv1d(\(options), pads=(\(side.before), \(side.after))),")
-                }
-                forward.append("x = self.layers[\"\(index)\"](x.transpose(1, 2)).transpose(1, 2)  # [N, L, C] → [N, C, L] and back")
-                activation(function)
-            case .locallyConnected2D(let filters, let k, let s, let function, _, let weights):
-                toChannelsLast()
-                modules.append(
-                    "\"\(index)\": LocallyConnected2d(\(Self.tuple(input.dimensions)), \(filters), (\(k.rows), \(k.columns)), (\(s.rows), \(s.columns))\(Self.bias(weights))),"
-                )
-                forward.append("x = \(call(index))")
-                activation(function)
-            case .locallyConnected1D(let filters, let k, let s, let function, _, let weights):
-                modules.append(
-                    "\"\(index)\": LocallyConnected1d(\(Self.tuple(input.dimensions)), \(filters), \(k), \(s)\(Self.bias(weights))),")
-                forward.append("x = \(call(index))")
-                activation(function)
-            case .maxPool2D(let size, let stride, let padding):
-                toChannelsFirst()
-                let s = stride ?? size
-                let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
-                if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
-                    modules.append("\"\(index)\": torch.nn.MaxPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0))),")
-                } else {
-                    modules.append(
-                        "\"\(index)\": torch.nn.Sequential(torch.nn.ConstantPad2d((\(columns.0), \(columns.1), \(rows.0), \(rows.1)), float(\"-inf\")), torch.nn.MaxPool2d(\(size), stride=\(s))),"
-                    )
-                }
-                forward.append("x = \(call(index))")
-            case .avgPool2D(let size, let stride, let padding, let includes):
-                toChannelsFirst()
-                let s = stride ?? size
-                let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
-                let flag = includes ? "True" : "False"
-                if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
-                    modules.append(
-                        "\"\(index)\": torch.nn.AvgPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0)), count_include_pad=\(flag)),"
-                    )
-                } else {
-                    modules.append(
-                        "\"\(index)\": PaddedAvgPool2d(\(size), stride=\(s), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1)), count_include_pad=\(flag)),"
-                    )
-                }
-                forward.append("x = \(call(index))")
-            case .batchNorm(let momentum, let epsilon, _):
-                let channels = input.last!
-                let options = "eps=\(Self.number(epsilon)), momentum=\(Self.number(1 - momentum))"
-                if input.rank == 3 {
+                    activation(function)
+                case .maxout(let units, let pieces, _, let weights):
+                    toChannelsLast()
+                    modules.append("\"\(index)\": Maxout(\(input.last!), \(units), \(pieces)\(Self.bias(weights))),")
+                    forward.append("x = \(call(index))")
+                case .conv2D(let filters, let k, let s, let padding, let d, let function, _, let weights):
                     toChannelsFirst()
-                    modules.append("\"\(index)\": torch.nn.BatchNorm2d(\(channels), \(options)),")
+                    let window = Extent2D(d.rows * (k.rows - 1) + 1, d.columns * (k.columns - 1) + 1)
+                    let (rows, columns) = Self.pads(padding, input: input, window: window, stride: s)
+                    let options = "\(input[2]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
+                    if rows.0 == rows.1 && columns.0 == columns.1 {
+                        modules.append("\"\(index)\": torch.nn.Conv2d(\(options), padding=(\(rows.0), \(columns.0))),")
+                    } else {
+                        modules.append(
+                            "\"\(index)\": PaddedConv2d(\(options), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1))),")
+                    }
                     forward.append("x = \(call(index))")
-                } else if input.rank == 1 {
-                    modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
+                    activation(function)
+                case .conv1D(let filters, let k, let s, let padding, let d, let function, _, let weights):
+                    toChannelsLast()
+                    let side = padding.resolve(size: input[0], window: d * (k - 1) + 1, stride: s, axis: 1)!
+                    let options = "\(input[1]), \(filters), \(k), stride=\(s)\(d == 1 ? "" : ", dilation=\(d)")\(Self.bias(weights))"
+                    if side.before == side.after {
+                        modules.append("\"\(index)\": torch.nn.Conv1d(\(options), padding=\(side.before)),")
+                    } else {
+                        modules.append("\"\(index)\": PaddedConv1d(\(options), pads=(\(side.before), \(side.after))),")
+                    }
+                    forward.append("x = \(container)[\"\(index)\"](x.transpose(1, 2)).transpose(1, 2)  # [N, L, C] → [N, C, L] and back")
+                    activation(function)
+                case .locallyConnected2D(let filters, let k, let s, let function, _, let weights):
+                    toChannelsLast()
+                    modules.append(
+                        "\"\(index)\": LocallyConnected2d(\(Self.tuple(input.dimensions)), \(filters), (\(k.rows), \(k.columns)), (\(s.rows), \(s.columns))\(Self.bias(weights))),"
+                    )
                     forward.append("x = \(call(index))")
-                } else {
-                    modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
-                    forward.append("x = self.layers[\"\(index)\"](x.reshape(-1, \(channels))).reshape(x.shape)")
+                    activation(function)
+                case .locallyConnected1D(let filters, let k, let s, let function, _, let weights):
+                    modules.append(
+                        "\"\(index)\": LocallyConnected1d(\(Self.tuple(input.dimensions)), \(filters), \(k), \(s)\(Self.bias(weights))),")
+                    forward.append("x = \(call(index))")
+                    activation(function)
+                case .maxPool2D(let size, let stride, let padding):
+                    toChannelsFirst()
+                    let s = stride ?? size
+                    let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
+                    if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
+                        modules.append("\"\(index)\": torch.nn.MaxPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0))),")
+                    } else {
+                        modules.append(
+                            "\"\(index)\": torch.nn.Sequential(torch.nn.ConstantPad2d((\(columns.0), \(columns.1), \(rows.0), \(rows.1)), float(\"-inf\")), torch.nn.MaxPool2d(\(size), stride=\(s))),"
+                        )
+                    }
+                    forward.append("x = \(call(index))")
+                case .avgPool2D(let size, let stride, let padding, let includes):
+                    toChannelsFirst()
+                    let s = stride ?? size
+                    let (rows, columns) = Self.pads(padding, input: input, window: Extent2D(size), stride: Extent2D(s))
+                    let flag = includes ? "True" : "False"
+                    if rows.0 == rows.1 && columns.0 == columns.1 && 2 * max(rows.0, columns.0) <= size {
+                        modules.append(
+                            "\"\(index)\": torch.nn.AvgPool2d(\(size), stride=\(s), padding=(\(rows.0), \(columns.0)), count_include_pad=\(flag)),"
+                        )
+                    } else {
+                        modules.append(
+                            "\"\(index)\": PaddedAvgPool2d(\(size), stride=\(s), pads=(\(columns.0), \(columns.1), \(rows.0), \(rows.1)), count_include_pad=\(flag)),"
+                        )
+                    }
+                    forward.append("x = \(call(index))")
+                case .batchNorm(let momentum, let epsilon, _):
+                    let channels = input.last!
+                    let options = "eps=\(Self.number(epsilon)), momentum=\(Self.number(1 - momentum))"
+                    if input.rank == 3 {
+                        toChannelsFirst()
+                        modules.append("\"\(index)\": torch.nn.BatchNorm2d(\(channels), \(options)),")
+                        forward.append("x = \(call(index))")
+                    } else if input.rank == 1 {
+                        modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
+                        forward.append("x = \(call(index))")
+                    } else {
+                        modules.append("\"\(index)\": torch.nn.BatchNorm1d(\(channels), \(options)),")
+                        forward.append("x = \(container)[\"\(index)\"](x.reshape(-1, \(channels))).reshape(x.shape)")
+                    }
+                case .activation(let function):
+                    activation(function)
+                case .dropout(let rate):
+                    modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
+                    forward.append("x = \(call(index))")
+                case .conv2DTranspose(let filters, let k, let s, let padding, let extra, let function, _, let weights):
+                    toChannelsFirst()
+                    let crop: [Int]  // top, bottom, left, right cut from the full transposed convolution
+                    var outputPadding = extra
+                    switch padding {
+                    case .valid: crop = [0, 0, 0, 0]
+                    case .same:
+                        let rows = max(k.rows - s.rows, 0)
+                        let columns = max(k.columns - s.columns, 0)
+                        crop = [rows / 2, rows - rows / 2, columns / 2, columns - columns / 2]
+                        outputPadding = 0  // "same" output is input × stride whatever the output padding
+                    case .explicit(let top, let left, let bottom, let right): crop = [top, bottom, left, right]
+                    }
+                    let extraOption = outputPadding == 0 ? "" : ", output_padding=\(outputPadding)"
+                    modules.append(
+                        "\"\(index)\": CroppedConvTranspose2d(\(input[2]), \(filters), \(k), stride=\(s)\(extraOption)\(Self.bias(weights)), crop=(\(crop.map(String.init).joined(separator: ", ")))),"
+                    )
+                    forward.append("x = \(call(index))")
+                    activation(function)
+                case .zeroPadding2D(let top, let left, let bottom, let right):
+                    toChannelsFirst()
+                    forward.append("x = F.pad(x, (\(left), \(right), \(top), \(bottom)))")
+                case .globalAveragePooling2D:
+                    forward.append(layout == .channelsFirst ? "x = x.mean(dim=(2, 3))" : "x = x.mean(dim=(1, 2))")
+                    layout = .other
+                case .reshape(let shape):
+                    toChannelsLast()
+                    forward.append("x = x.reshape(x.shape[0], \(shape.map(String.init).joined(separator: ", ")))")
+                    layout = step.output.rank == 3 ? .channelsLast : .other
+                case .flatten:
+                    toChannelsLast()
+                    forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
+                    layout = .other
                 }
-            case .activation(let function):
-                activation(function)
-            case .dropout(let rate):
-                modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
-                forward.append("x = \(call(index))")
-            case .conv2DTranspose(let filters, let k, let s, let padding, let extra, let function, _, let weights):
-                toChannelsFirst()
-                let crop: [Int]  // top, bottom, left, right cut from the full transposed convolution
-                var outputPadding = extra
-                switch padding {
-                case .valid: crop = [0, 0, 0, 0]
-                case .same:
-                    let rows = max(k.rows - s.rows, 0)
-                    let columns = max(k.columns - s.columns, 0)
-                    crop = [rows / 2, rows - rows / 2, columns / 2, columns - columns / 2]
-                    outputPadding = 0  // "same" output is input × stride whatever the output padding
-                case .explicit(let top, let left, let bottom, let right): crop = [top, bottom, left, right]
-                }
-                let extraOption = outputPadding == 0 ? "" : ", output_padding=\(outputPadding)"
-                modules.append(
-                    "\"\(index)\": CroppedConvTranspose2d(\(input[2]), \(filters), \(k), stride=\(s)\(extraOption)\(Self.bias(weights)), crop=(\(crop.map(String.init).joined(separator: ", ")))),"
-                )
-                forward.append("x = \(call(index))")
-                activation(function)
-            case .zeroPadding2D(let top, let left, let bottom, let right):
-                toChannelsFirst()
-                forward.append("x = F.pad(x, (\(left), \(right), \(top), \(bottom)))")
-            case .globalAveragePooling2D:
-                forward.append(layout == .channelsFirst ? "x = x.mean(dim=(2, 3))" : "x = x.mean(dim=(1, 2))")
-                layout = .other
-            case .reshape(let shape):
-                toChannelsLast()
-                forward.append("x = x.reshape(x.shape[0], \(shape.map(String.init).joined(separator: ", ")))")
-                layout = step.output.rank == 3 ? .channelsLast : .other
-            case .flatten:
-                toChannelsLast()
-                forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
-                layout = .other
             }
         }
+        emit(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) })
         toChannelsLast()
         let header = """
             # Written by `backprop export --format pytorch`: the architecture below as a PyTorch module.
@@ -294,6 +328,17 @@ extension PyTorchModule {
                         return total
                     ones = torch.ones_like(x[:1, :1])
                     return total / F.avg_pool2d(F.pad(ones, self.pads), self.size, self.stride)
+
+
+            class Block(torch.nn.Module):
+                \"\"\"A residual block's branches, body.layers and shortcut.layers (empty: the identity).\"\"\"
+
+                def __init__(self, body, shortcut):
+                    super().__init__()
+                    self.body = torch.nn.Module()
+                    self.body.layers = torch.nn.ModuleDict(body)
+                    self.shortcut = torch.nn.Module()
+                    self.shortcut.layers = torch.nn.ModuleDict(shortcut)
 
 
             class Model(torch.nn.Module):

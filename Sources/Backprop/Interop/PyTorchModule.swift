@@ -36,60 +36,69 @@ public struct PyTorchModule: Sendable {
         var tensors: [Mapping] = []
         var counters: [String] = []
         var layout: Layout = architecture.inputShape.rank == 3 ? .channelsLast : .other
-        for (index, step) in plan.steps.enumerated() {
-            let prefix = "layers.\(index)."
-            switch step.layer {
-            case .dense:
-                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .transpose2D)]
-                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
-                if layout == .channelsFirst { layout = .channelsLast }
-            case .conv2D:
-                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
-                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
-                layout = .channelsFirst
-            case .conv1D:
-                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .kioToOIK)]
-                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
-                if layout == .channelsFirst { layout = .channelsLast }
-            case .maxout:
-                tensors += [Mapping(backprop: prefix + "linear.weight", pytorch: prefix + "linear.weight", transform: .transpose2D)]
-                tensors += [Mapping(backprop: prefix + "linear.bias", pytorch: prefix + "linear.bias", transform: .same)]
-                if layout == .channelsFirst { layout = .channelsLast }
-            case .locallyConnected2D, .locallyConnected1D:
-                // The module keeps Backprop's layout: [positions, patch, filters] and [positions, filters].
-                let inner = { if case .locallyConnected1D = step.layer { "layer." } else { "" } }()
-                tensors += [Mapping(backprop: prefix + inner + "weight", pytorch: prefix + inner + "weight", transform: .same)]
-                tensors += [Mapping(backprop: prefix + inner + "bias", pytorch: prefix + inner + "bias", transform: .same)]
-                if layout == .channelsFirst { layout = .channelsLast }
-            case .maxPool2D, .avgPool2D:
-                layout = .channelsFirst
-            case .batchNorm:
-                if step.input.rank == 3 { layout = .channelsFirst }
-                for (ours, theirs) in [
-                    ("gamma", "weight"), ("beta", "bias"), ("runningMean", "running_mean"), ("runningVariance", "running_var"),
-                ] {
-                    tensors.append(Mapping(backprop: prefix + ours, pytorch: prefix + theirs, transform: .same))
+        func walk(_ steps: [Architecture.Step], prefix container: String) {
+            for (index, step) in steps.enumerated() {
+                let prefix = "\(container)\(index)."
+                switch step.layer {
+                case .residual(let body, let shortcut):
+                    let start = layout
+                    walk(Architecture.steps(body, from: step.input), prefix: prefix + "body.layers.")
+                    layout = start
+                    walk(Architecture.steps(shortcut, from: step.input), prefix: prefix + "shortcut.layers.")
+                    layout = step.output.rank == 3 ? .channelsFirst : (start == .channelsFirst ? .channelsLast : start)
+                case .dense:
+                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .transpose2D)]
+                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    if layout == .channelsFirst { layout = .channelsLast }
+                case .conv2D:
+                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
+                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    layout = .channelsFirst
+                case .conv1D:
+                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .kioToOIK)]
+                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    if layout == .channelsFirst { layout = .channelsLast }
+                case .maxout:
+                    tensors += [Mapping(backprop: prefix + "linear.weight", pytorch: prefix + "linear.weight", transform: .transpose2D)]
+                    tensors += [Mapping(backprop: prefix + "linear.bias", pytorch: prefix + "linear.bias", transform: .same)]
+                    if layout == .channelsFirst { layout = .channelsLast }
+                case .locallyConnected2D, .locallyConnected1D:
+                    // The module keeps Backprop's layout: [positions, patch, filters] and [positions, filters].
+                    let inner = { if case .locallyConnected1D = step.layer { "layer." } else { "" } }()
+                    tensors += [Mapping(backprop: prefix + inner + "weight", pytorch: prefix + inner + "weight", transform: .same)]
+                    tensors += [Mapping(backprop: prefix + inner + "bias", pytorch: prefix + inner + "bias", transform: .same)]
+                    if layout == .channelsFirst { layout = .channelsLast }
+                case .maxPool2D, .avgPool2D:
+                    layout = .channelsFirst
+                case .batchNorm:
+                    if step.input.rank == 3 { layout = .channelsFirst }
+                    for (ours, theirs) in [
+                        ("gamma", "weight"), ("beta", "bias"), ("runningMean", "running_mean"), ("runningVariance", "running_var"),
+                    ] {
+                        tensors.append(Mapping(backprop: prefix + ours, pytorch: prefix + theirs, transform: .same))
+                    }
+                    counters.append(prefix + "num_batches_tracked")
+                case .normalization(_, let perChannel):
+                    let transform: Mapping.Transform = layout == .channelsFirst && !perChannel ? .channelsLastToFirst : .same
+                    tensors.append(Mapping(backprop: prefix + "offset", pytorch: prefix + "offset", transform: transform))
+                    tensors.append(Mapping(backprop: prefix + "scale", pytorch: prefix + "scale", transform: transform))
+                case .flatten:
+                    layout = .other
+                case .conv2DTranspose:
+                    // Backprop [kh, kw, out, in] → ConvTranspose2d [in, out, kh, kw].
+                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
+                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    layout = .channelsFirst
+                case .zeroPadding2D:
+                    layout = .channelsFirst
+                case .globalAveragePooling2D, .reshape:
+                    layout = step.output.rank == 3 ? .channelsLast : .other
+                case .activation, .dropout:
+                    break
                 }
-                counters.append(prefix + "num_batches_tracked")
-            case .normalization(_, let perChannel):
-                let transform: Mapping.Transform = layout == .channelsFirst && !perChannel ? .channelsLastToFirst : .same
-                tensors.append(Mapping(backprop: prefix + "offset", pytorch: prefix + "offset", transform: transform))
-                tensors.append(Mapping(backprop: prefix + "scale", pytorch: prefix + "scale", transform: transform))
-            case .flatten:
-                layout = .other
-            case .conv2DTranspose:
-                // Backprop [kh, kw, out, in] → ConvTranspose2d [in, out, kh, kw].
-                tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
-                tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
-                layout = .channelsFirst
-            case .zeroPadding2D:
-                layout = .channelsFirst
-            case .globalAveragePooling2D, .reshape:
-                layout = step.output.rank == 3 ? .channelsLast : .other
-            case .activation, .dropout:
-                break
             }
         }
+        walk(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) }, prefix: "layers.")
         return (tensors, counters)
     }
 

@@ -16,8 +16,16 @@ public final class Parameter {
     }
     private let node: TapeNode
 
-    /// The accumulated gradient (zeros until a backward pass reaches this parameter).
+    /// The accumulated gradient (zeros until a backward pass reaches this parameter): a copy
+    /// that later steps do not change.
     public var gradient: Tensor { accumulator.currentGradient }
+
+    /// Reads the gradient where it lives, without a copy (in ``Callback/gradientsReady(_:)``:
+    /// the buffer the optimizer and a gradient allreduce use). Valid only during `body`.
+    public func withGradient<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        if accumulator.isZero { accumulator.materializeZero() }
+        return try body(UnsafeBufferPointer(start: accumulator.storage.pointer, count: elementCount))
+    }
     /// Extent of each axis.
     public var shape: Shape { accumulator.shape }
     /// Number of scalars.

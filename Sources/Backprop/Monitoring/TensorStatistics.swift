@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 
 /// Counts of values in equal-width buckets between a low and a high edge.
@@ -31,39 +32,31 @@ public struct TensorStatistics: Sendable, Codable, Equatable {
     }
 
     init(_ values: UnsafeBufferPointer<Float>, bins: Int) {
-        var (sum, squares, low, high) = (0.0, 0.0, Double.infinity, -Double.infinity)
-        var (finite, zeros) = (0, 0)
-        for value in values {
-            guard value.isFinite else { continue }
-            let v = Double(value)
-            finite += 1
-            sum += v
-            squares += v * v
-            if value == 0 { zeros += 1 }
-            if v < low { low = v }
-            if v > high { high = v }
-        }
+        let n = Int64(values.count)
+        let summary = values.baseAddress.map { bp_summarize($0, n) } ?? bp_summary()
+        let finite = Int(summary.finite)
         count = values.count
         nonFiniteCount = values.count - finite
-        mean = finite > 0 ? sum / Double(finite) : .nan
-        standardDeviation = finite > 0 ? max(squares / Double(finite) - mean * mean, 0).squareRoot() : .nan
-        minimum = finite > 0 ? low : .nan
-        maximum = finite > 0 ? high : .nan
-        sumOfSquares = squares
-        zeroFraction = values.isEmpty ? 0 : Double(zeros) / Double(values.count)
+        mean = finite > 0 ? summary.sum / Double(finite) : .nan
+        standardDeviation = finite > 0 ? max(summary.sum_squares / Double(finite) - mean * mean, 0).squareRoot() : .nan
+        minimum = finite > 0 ? summary.min : .nan
+        maximum = finite > 0 ? summary.max : .nan
+        sumOfSquares = summary.sum_squares
+        zeroFraction = values.isEmpty ? 0 : Double(summary.zeros) / Double(values.count)
         let buckets = max(bins, 1)
-        guard finite > 0 else {
+        guard finite > 0, let base = values.baseAddress else {
             histogram = Histogram(edges: [0, 0], counts: [0])
             return
         }
-        let width = high > low ? (high - low) / Double(buckets) : 1
-        var counts = [Double](repeating: 0, count: buckets)
-        for value in values where value.isFinite {
-            let bucket = Int((Double(value) - low) / width)
-            counts[min(max(bucket, 0), buckets - 1)] += 1
+        let (low, high) = (summary.min, summary.max)
+        guard high > low else {
+            histogram = Histogram(edges: [low - 0.5, low + 0.5], counts: [Double(finite)])
+            return
         }
-        let edges = high > low ? (0...buckets).map { low + Double($0) * width } : [low - 0.5, low + 0.5]
-        histogram = Histogram(edges: edges, counts: high > low ? counts : [Double(finite)])
+        var counts = [Double](repeating: 0, count: buckets)
+        bp_histogram(base, n, low, high, Int64(buckets), &counts)
+        let width = (high - low) / Double(buckets)
+        histogram = Histogram(edges: (0...buckets).map { low + Double($0) * width }, counts: counts)
     }
 }
 
@@ -71,24 +64,21 @@ extension TensorStatistics {
     /// Share of values outside the activation's responsive range: |tanh| > 0.99, sigmoid outside
     /// (0.01, 0.99); nil for other functions.
     static func saturatedFraction(_ tensor: Tensor, for function: ActivationFunction) -> Double? {
-        let values = UnsafeBufferPointer(start: tensor.storage.pointer, count: tensor.elementCount)
-        guard !values.isEmpty else { return nil }
-        let saturated: Int
+        let n = tensor.elementCount
+        guard n > 0 else { return nil }
+        let saturated: Int64
         switch function {
-        case .tanh: saturated = values.reduce(0) { $0 + (abs($1) > 0.99 ? 1 : 0) }
-        case .sigmoid: saturated = values.reduce(0) { $0 + ($1 < 0.01 || $1 > 0.99 ? 1 : 0) }
+        case .tanh: saturated = bp_count_outside(tensor.storage.pointer, Int64(n), -0.99, 0.99)
+        case .sigmoid: saturated = bp_count_outside(tensor.storage.pointer, Int64(n), 0.01, 0.99)
         default: return nil
         }
-        return Double(saturated) / Double(values.count)
+        return Double(saturated) / Double(n)
     }
 
     /// Share of units (the last axis: features or channels) that are 0 for every sample and
     /// position of the batch: dead ReLUs.
     static func deadUnitFraction(_ tensor: Tensor) -> Double? {
         guard tensor.rank >= 2, let units = tensor.shape.last, units > 0 else { return nil }
-        var alive = [Bool](repeating: false, count: units)
-        let values = UnsafeBufferPointer(start: tensor.storage.pointer, count: tensor.elementCount)
-        for (index, value) in values.enumerated() where value != 0 { alive[index % units] = true }
-        return Double(alive.filter { !$0 }.count) / Double(units)
+        return Double(bp_dead_columns(tensor.storage.pointer, Int64(tensor.elementCount), Int64(units))) / Double(units)
     }
 }

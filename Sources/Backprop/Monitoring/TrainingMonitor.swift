@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 
 /// What ``TrainingMonitor`` measured at one sampled step.
@@ -59,12 +60,16 @@ public final class TrainingMonitor: Callback {
 
     private var pending: MonitorSample?
     private var before: [String: [Float]] = [:]
+    /// The model's parameters by path, walked once per run (reflection is not free).
+    private var parameters: [(name: String, parameter: Parameter)] = []
 
-    public init(every: Int = 50, bins: Int = 30) {
+    public init(every: Int = 100, bins: Int = 30) {
         precondition(every > 0 && bins > 0, "TrainingMonitor: every and bins must be positive")
         self.every = every
         self.bins = bins
     }
+
+    public func trainingWillBegin(_ state: TrainingState) { parameters = state.model.namedParameters }
 
     /// The first step and every `every`-th after it.
     public func wantsLayerOutputs(atStep step: Int) -> Bool { (step - 1) % every == 0 }
@@ -91,12 +96,12 @@ public final class TrainingMonitor: Callback {
         let start = Date()
         defer { seconds += Date().timeIntervalSince(start) }
         before = [:]
-        for (name, parameter) in state.model.namedParameters where parameter.isTrainable {
-            let gradient = TensorStatistics(parameter.gradient, bins: bins)
+        for (name, parameter) in parameters where parameter.isTrainable {
+            let gradient = parameter.withGradient { TensorStatistics($0, bins: bins) }
             let value = parameter.value
             let copy = Array(UnsafeBufferPointer(start: value.storage.pointer, count: value.elementCount))
             before[name] = copy
-            let weightNorm = copy.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let weightNorm = bp_summarize(copy, Int64(copy.count)).sum_squares.squareRoot()
             sample.parameters.append(
                 .init(
                     name: name, gradientNorm: gradient.norm, gradientNonFinite: gradient.nonFiniteCount, weightNorm: weightNorm,
@@ -110,13 +115,11 @@ public final class TrainingMonitor: Callback {
         pending = nil
         let start = Date()
         defer { seconds += Date().timeIntervalSince(start) }
-        let values = Dictionary(state.model.namedParameters.map { ($0.name, $0.parameter) }, uniquingKeysWith: { first, _ in first })
+        let values = Dictionary(parameters.map { ($0.name, $0.parameter) }, uniquingKeysWith: { first, _ in first })
         for index in sample.parameters.indices {
             let name = sample.parameters[index].name
             guard let old = before[name], let parameter = values[name], sample.parameters[index].weightNorm > 0 else { continue }
-            let now = UnsafeBufferPointer(start: parameter.value.storage.pointer, count: parameter.elementCount)
-            var squares = 0.0
-            for (a, b) in zip(now, old) { squares += Double(a - b) * Double(a - b) }
+            let squares = bp_squared_distance(parameter.value.storage.pointer, old, Int64(old.count))
             sample.parameters[index].updateRatio = state.lastStepApplied ? squares.squareRoot() / sample.parameters[index].weightNorm : 0
         }
         before = [:]
@@ -126,8 +129,7 @@ public final class TrainingMonitor: Callback {
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {
         let start = Date()
         defer { seconds += Date().timeIntervalSince(start) }
-        epochWeights.append(
-            (record.epoch, state.model.namedParameters.map { ($0.name, TensorStatistics($0.parameter.value, bins: bins)) }))
+        epochWeights.append((record.epoch, parameters.map { ($0.name, TensorStatistics($0.parameter.value, bins: bins)) }))
     }
 
     /// The activation a layer applies last, if it has one (`Activation`, or an `activation` property).

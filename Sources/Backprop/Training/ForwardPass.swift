@@ -59,8 +59,7 @@ extension Model {
     /// Recorded outputs named by the model walk; a network that is not a `Sequential` (its own
     /// layers recorded nothing) reports its output as the root's.
     func layerOutputs(_ recorded: [(ObjectIdentifier, Tensor)], output: Tensor) -> [LayerOutput] {
-        let named = network.namedLayers
-        let paths = Dictionary(named.map { (ObjectIdentifier($0.layer), ($0.path, $0.layer)) }, uniquingKeysWith: { first, _ in first })
+        let paths = layerPaths
         let outputs = recorded.compactMap { id, tensor in paths[id].map { LayerOutput(path: $0.0, layer: $0.1, output: tensor) } }
         return outputs.isEmpty ? [LayerOutput(path: "", layer: network, output: output)] : outputs
     }

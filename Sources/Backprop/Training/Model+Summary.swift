@@ -9,17 +9,28 @@ extension Model {
         let layers: [any Layer] = (network as? Sequential)?.layers ?? [network]
         var rows: [(String, String, Int)] = []
         var counts: [String: Int] = [:]
+        func shape(_ x: Tensor) -> String { "(None, " + x.shape.dimensions.dropFirst().map(String.init).joined(separator: ", ") + ")" }
+        /// A row per layer; a residual block's branches follow it, indented (the tree of the model walk).
+        func add(_ layer: any Layer, _ x: Tensor, indent: String) -> Tensor {
+            let base = layer.typeName.prefix(1).lowercased() + layer.typeName.dropFirst()
+            let index = counts[base, default: 0]
+            counts[base] = index + 1
+            let name = index == 0 ? base : "\(base)_\(index)"
+            let y = layer(x)
+            rows.append(("\(indent)\(name) (\(layer.typeName))", shape(y), layer.parameterCount))
+            if let block = layer as? Residual {
+                var h = x
+                for inner in block.body.layers { h = add(inner, h, indent: indent + "  │ ") }
+                if let shortcut = block.shortcut {
+                    var skip = x
+                    for inner in shortcut.layers { skip = add(inner, skip, indent: indent + "  ↳ ") }
+                }
+            }
+            return y
+        }
         withoutGradient {
             var x = Tensor.zeros(Shape([1] + inputShape.dimensions))
-            for layer in layers {
-                x = layer(x)
-                let base = layer.typeName.prefix(1).lowercased() + layer.typeName.dropFirst()
-                let index = counts[base, default: 0]
-                counts[base] = index + 1
-                let name = index == 0 ? base : "\(base)_\(index)"
-                let shape = "(None, " + x.shape.dimensions.dropFirst().map(String.init).joined(separator: ", ") + ")"
-                rows.append(("\(name) (\(layer.typeName))", shape, layer.parameterCount))
-            }
+            for layer in layers { x = add(layer, x, indent: "") }
         }
         let trainable = network.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount }
         let total = network.parameterCount

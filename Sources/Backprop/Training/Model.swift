@@ -25,6 +25,9 @@ public final class Model {
     public private(set) var loss: (any Loss)?
     /// Set by ``compile(optimizer:loss:metrics:)``.
     public private(set) var metrics: [any Metric] = []
+    /// Every layer by identity, with its path (the network never changes, so one walk serves).
+    lazy var layerPaths: [ObjectIdentifier: (String, any Layer)] = Dictionary(
+        network.namedLayers.map { (ObjectIdentifier($0.layer), ($0.path, $0.layer)) }, uniquingKeysWith: { first, _ in first })
 
     public init(inputShape: Shape, _ network: any Layer) {
         self.inputShape = inputShape

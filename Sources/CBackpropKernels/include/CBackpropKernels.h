@@ -30,9 +30,27 @@ void bp_clear_stop_signal(void);
 void bp_set_training_active(int active);
 
 /// Per-thread flags of the autodiff tape (thread-local, like PyTorch's grad mode): bit 0 set
-/// means recording is off, bit 1 set means training mode.
+/// means recording is off, bit 1 set means training mode, bit 2 set means layer outputs are recorded.
 int bp_thread_mode(void);
 void bp_set_thread_mode(int mode);
+
+// MARK: - Statistics (training monitors)
+
+/// Summary of the finite values of x[0..n): count, sum, sum of squares, min, max, exact zeros (of
+/// all values) and non-finite values. Sums in double.
+typedef struct {
+    int64_t finite, zeros, non_finite;
+    double sum, sum_squares, min, max;
+} bp_summary;
+bp_summary bp_summarize(const float *x, int64_t n);
+/// Adds each finite value of x into one of `bins` equal buckets over [low, high] (clamped).
+void bp_histogram(const float *x, int64_t n, double low, double high, int64_t bins, double *counts);
+/// Σ (a[i] − b[i])², in double.
+double bp_squared_distance(const float *a, const float *b, int64_t n);
+/// Values below `low` or above `high` (saturated tanh: ±0.99; sigmoid: 0.01 and 0.99).
+int64_t bp_count_outside(const float *x, int64_t n, float low, float high);
+/// How many of `units` columns of the [n / units, units] matrix x are zero in every row.
+int64_t bp_dead_columns(const float *x, int64_t n, int64_t units);
 
 // MARK: - Elementwise
 

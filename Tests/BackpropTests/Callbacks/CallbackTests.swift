@@ -145,7 +145,21 @@ struct CallbackTests {
         let history = model.fit(x, y, batchSize: 2, epochs: 5, callbacks: [terminate], verbose: false)
         #expect(history.epochs.count == 1)
         #expect(terminate.report?.contains("step 1") == true)
-        #expect(terminate.report?.contains("layer 1 (Logarithm)") == true)
+        #expect(terminate.report?.contains("layers.1 (Logarithm)") == true)
+        // Inside a nested Sequential, by the model walk's path.
+        seedGlobalRandom(1)
+        let nested = Model(inputShape: [3]) {
+            Dense(3, 4)
+            Sequential {
+                Logarithm()
+                Dense(4, 4)
+            }
+            Dense(4, 2)
+        }
+        nested.compile(optimizer: SGD(learningRate: 0.1), loss: .softmaxCrossEntropy)
+        let inner = TerminateOnNaN()
+        nested.fit(x, y, batchSize: 2, epochs: 5, callbacks: [inner], verbose: false)
+        #expect(inner.report?.contains("layers.1.layers.0 (Logarithm)") == true, "\(inner.report ?? "")")
     }
 
     @Test func penaltyIsAddedToTheLossAndReported() {

@@ -191,6 +191,77 @@ struct ArchitectureFileTests {
         }
     }
 
+    @Test func residualBlocksNestInTheFile() throws {
+        let json = """
+            {"input_shape": [8, 8, 3], "layers": [
+              {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"},
+              {"type": "residual", "layers": [
+                {"type": "batch_norm"}, {"type": "activation", "function": "relu"},
+                {"type": "conv2d", "filters": 8, "kernel_size": 3, "stride": 2, "padding": "same"}],
+               "shortcut": [{"type": "conv2d", "filters": 8, "kernel_size": 1, "stride": 2, "padding": "same", "use_bias": false}]},
+              {"type": "residual", "layers": [{"type": "conv2d", "filters": 8, "kernel_size": 3, "padding": "same"}]},
+              {"type": "global_avg_pool2d"}, {"type": "dense", "units": 3}
+            ]}
+            """
+        let architecture = try Architecture(json: Data(json.utf8), source: "res.json")
+        #expect(try Architecture(json: architecture.jsonData(), source: "written") == architecture)
+        let plan = try architecture.plan()
+        #expect(plan.steps.map(\.output) == [[8, 8, 4], [4, 4, 8], [4, 4, 8], [8], [3]])
+        #expect(plan.parameterCount == (3 * 3 * 3 * 4 + 4) + (4 * 4 + 3 * 3 * 4 * 8 + 8 + 4 * 8) + (3 * 3 * 8 * 8 + 8) + (8 * 3 + 3))
+        let model = try architecture.makeModel()
+        #expect(model.namedParameters.reduce(0) { $0 + $1.parameter.elementCount } == plan.parameterCount)
+        #expect(model.namedParameters.map(\.name).contains("layers.1.shortcut.layers.0.weight"))
+        #expect(model.network.namedLayers.map(\.path).contains("layers.2.body.layers.0"))
+        #expect(model.predict(Tensor.zeros([2, 8, 8, 3])).shape == [2, 3])
+        for (text, field) in [
+            (#"{"type": "residual", "layers": []}"#, "layers[0].layers"),
+            (#"{"type": "residual", "layers": [{"type": "dens", "units": 2}]}"#, "layers[0].layers[0].type"),
+            (#"{"type": "residual", "layers": [{"type": "flatten"}], "shortcut": 3}"#, "layers[0].shortcut"),
+        ] {
+            #expect {
+                _ = try Architecture(json: Data(#"{"input_shape": [4, 4, 1], "layers": [\#(text)]}"#.utf8), source: "res.json")
+            } throws: { "\($0)".contains(field) }
+        }
+        // A body that changes the shape needs a projection; the error names the block.
+        let mismatch = try Architecture(
+            json: Data(
+                #"{"input_shape": [4, 4, 1], "layers": [{"type": "residual", "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 1}]}]}"#
+                    .utf8),
+            source: "res.json")
+        #expect { try mismatch.plan() } throws: { "\($0)".contains("layer 0") && "\($0)".contains("projection") }
+        let inner = try Architecture(
+            json: Data(
+                #"{"input_shape": [4, 4, 1], "layers": [{"type": "residual", "layers": [{"type": "conv2d", "filters": 1, "kernel_size": 9}]}]}"#
+                    .utf8),
+            source: "res.json")
+        #expect { try inner.plan() } throws: { "\($0)".contains("body layer 0") }
+    }
+
+    @Test func resnetPresetsHaveTheirDepth() throws {
+        for depth in [8, 20, 56] {
+            let architecture = Architecture.preset(.resnet, inputShape: [28, 28, 1], outputs: 10, options: .init(depth: depth))
+            let plan = try architecture.plan()
+            #expect(plan.outputShape == [10])
+            // Weighted layers: the stem, two 3×3 convolutions per block, the dense head (projections not counted).
+            func convolutions(_ layers: [LayerSpec]) -> Int {
+                layers.reduce(0) { count, layer in
+                    switch layer {
+                    case .conv2D(_, let k, _, _, _, _, _, _): count + (k == 3 ? 1 : 0)
+                    case .residual(let body, _): count + convolutions(body)
+                    default: count
+                    }
+                }
+            }
+            #expect(convolutions(architecture.layers) + 1 == depth)
+            let plain = Architecture.preset(.plain, inputShape: [28, 28, 1], outputs: 10, options: .init(depth: depth))
+            #expect(convolutions(plain.layers) + 1 == depth && !plain.layers.contains { if case .residual = $0 { true } else { false } })
+        }
+        let resnet20 = try Architecture.preset(.resnet, inputShape: [32, 32, 3], outputs: 10).makeModel()
+        #expect(resnet20.predict(Tensor.zeros([1, 32, 32, 3])).shape == [1, 10])
+        // ResNet-20 with projection shortcuts: about 0.27 M parameters (He et al.: 0.27 M).
+        #expect((260_000...290_000).contains(resnet20.network.parameterCount))
+    }
+
     @Test func aLayerThatDoesNotFitIsNamedByIndex() throws {
         let architecture = try Architecture(
             json: Data(#"{"input_shape": [4, 4, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]}"#.utf8),

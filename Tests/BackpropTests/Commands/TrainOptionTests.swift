@@ -41,6 +41,7 @@ struct TrainOptionTests {
         "--freeze-until": "transferLearning", "--unfreeze-after": "transferLearning", "--fine-tune-lr-scale": "transferLearning",
         "--classes": "transferLearning", "--logdir": "tensorBoardReadsScalarsHistogramsImagesAndText (MonitoringCommandTests)",
         "--monitor-every": "tensorBoardReadsScalarsHistogramsImagesAndText (MonitoringCommandTests)",
+        "--depth": "presetsAndTheirOptions",
     ]
 
     final class Lines: @unchecked Sendable {
@@ -97,6 +98,19 @@ struct TrainOptionTests {
         #expect(Self.layers(lenet).filter { $0 is Dropout }.count == 2, "lenet5 honours --dropout")
         #expect(lenet.history.epochs.last?.training["penalty"] ?? 0 > 0, "lenet5 honours --l2")
         #expect(throws: Error.self) { try Self.train(["--hidden", "8", "--width", "2"]) }
+        let resnet = try Self.train([
+            "--data", TinyData.imageFolder, "--model", "resnet", "--depth", "8", "--width", "0.25", "--epochs", "1",
+        ])
+        .outcome
+        #expect(Self.layers(resnet).filter { $0 is Residual }.count == 3)
+        let plain = try Self.train([
+            "--data", TinyData.imageFolder, "--model", "plain", "--depth", "14", "--width", "0.25", "--epochs", "1",
+        ])
+        .outcome
+        #expect(Self.layers(plain).filter { $0 is Conv2D }.count == 13 && !Self.layers(plain).contains { $0 is Residual })
+        for bad in [["--model", "resnet", "--depth", "9"], ["--model", "cnn", "--depth", "20"], ["--model", "resnet", "--depth", "2"]] {
+            #expect(throws: Error.self) { try Self.train(["--data", TinyData.imageFolder] + bad) }
+        }
     }
 
     @Test func penaltiesAreReported() throws {

@@ -112,6 +112,24 @@ struct PyTorchTests {
                 ])
         ),
         (
+            "residual",
+            Architecture(
+                inputShape: [8, 8, 2],
+                layers: [
+                    .conv2D(filters: 4, kernelSize: 3, padding: .same, weights: .init(useBias: false)),
+                    .residual(body: [.batchNorm(), .activation(.relu), .conv2D(filters: 4, kernelSize: 3, padding: .same)]),
+                    .residual(
+                        body: [
+                            .batchNorm(momentum: 0.9), .activation(.relu), .conv2D(filters: 6, kernelSize: 3, stride: 2, padding: .same),
+                            .residual(body: [.conv2D(filters: 6, kernelSize: 1, activation: .tanh)]),
+                        ],
+                        shortcut: [.conv2D(filters: 6, kernelSize: 1, stride: 2, padding: .same, weights: .init(useBias: false))]),
+                    .batchNorm(), .activation(.relu), .globalAveragePooling2D,
+                    .residual(body: [.dense(units: 6, activation: .relu), .dense(units: 6)]), .dense(units: 4),
+                ])
+        ),
+        ("resnet8", .preset(.resnet, inputShape: [12, 12, 1], outputs: 4, options: .init(width: 0.5, depth: 8))),
+        (
             "table",
             Architecture(
                 inputShape: [5], layers: [.normalization(), .dense(units: 7, activation: .softplus), .batchNorm(), .dense(units: 3)])

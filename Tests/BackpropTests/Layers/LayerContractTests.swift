@@ -51,6 +51,25 @@ struct LayerContractTests {
             LocallyConnected1D(inputLength: 7, inputChannels: 2, outputChannels: 2, kernelSize: 3, stride: 2)
         },
         LayerContract(
+            "Residual with identity shortcut", input: [2, 4, 4, 2], output: [2, 4, 4, 2],
+            parameters: ["body.layers.0.weight", "body.layers.0.bias", "body.layers.1.weight", "body.layers.1.bias"],
+            count: 2 * (3 * 3 * 2 * 2 + 2)
+        ) {
+            // Linear branches: the check is of the two paths adding up (the layers inside have their own).
+            Residual {
+                Conv2D(2, 2, kernelSize: 3, padding: .same)
+                Conv2D(2, 2, kernelSize: 3, padding: .same)
+            }
+        },
+        LayerContract(
+            "Residual with a projection shortcut", input: [2, 5, 5, 2], output: [2, 3, 3, 3],
+            parameters: ["body.layers.0.weight", "body.layers.0.bias", "shortcut.layers.0.weight"], count: 3 * 3 * 2 * 3 + 3 + 2 * 3
+        ) {
+            Residual(shortcut: Sequential([Conv2D(2, 3, kernelSize: 1, stride: 2, padding: .same, useBias: false)])) {
+                Conv2D(2, 3, kernelSize: 3, stride: 2, padding: .same)
+            }
+        },
+        LayerContract(
             "BatchNorm in training", input: [4, 3, 2, 3], output: [4, 3, 2, 3],
             parameters: ["gamma", "beta", "runningMean", "runningVariance"], count: 4 * 3, training: true
         ) {

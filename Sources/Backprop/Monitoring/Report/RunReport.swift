@@ -2,7 +2,8 @@ import Foundation
 
 /// Writes `report.html` (one self-contained page: SVG charts and embedded PNGs, no scripts, no
 /// network), `history.csv` and `history.jsonl` into `folder` at the end of every epoch — each
-/// atomically, so the page can be watched (it reloads itself) while training runs. Panels: loss,
+/// atomically, so the page can be watched (it reloads itself) while training runs; epochs shorter
+/// than `minimumInterval` are gathered into the next write, and the end of training always writes. Panels: loss,
 /// metrics, learning rate and batch size, activation histograms per layer, update/weight ratios
 /// with the 1e-3 guide, dead-ReLU and saturated fractions, gradient norms, the confusion matrix and
 /// worst examples on the validation data, first-layer filters.
@@ -16,13 +17,22 @@ public final class RunReport: Callback {
     private var started = Date()
     private var finished = false
     private var totalEpochs = 0
+    private var lastEpochWrite: Date?
+    /// The least time between two rewrites at epoch ends (seconds).
+    public let minimumInterval: TimeInterval
     /// The first error writing, reported once instead of stopping training.
     public private(set) var failure: String?
+    /// Seconds spent making and writing the files (to report the report's own cost).
+    public private(set) var seconds = 0.0
 
     /// The page's path.
     public var path: String { folder + "/report.html" }
 
-    public init(folder: String, title: String = "Training run", monitor: TrainingMonitor? = nil, classNames: [String]? = nil) {
+    public init(
+        folder: String, title: String = "Training run", monitor: TrainingMonitor? = nil, classNames: [String]? = nil,
+        minimumInterval: TimeInterval = 5
+    ) {
+        self.minimumInterval = minimumInterval
         self.folder = folder
         self.title = title
         self.monitor = monitor
@@ -46,6 +56,8 @@ public final class RunReport: Callback {
         {
             self.outcome = (outcome, "validation data, epoch \(record.epoch)")
         }
+        if let last = lastEpochWrite, Date().timeIntervalSince(last) < minimumInterval { return }
+        lastEpochWrite = Date()
         write(state)
     }
 
@@ -64,11 +76,13 @@ public final class RunReport: Callback {
     private func write(_ state: TrainingState) { writeFiles(model: state.model) }
 
     private func writeFiles(model: Model) {
+        let start = Date()
+        defer { seconds += Date().timeIntervalSince(start) }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try AtomicFile.write(Data(html(model: model).utf8), to: path)
-            try AtomicFile.write(Data(historyCSV().utf8), to: folder + "/history.csv")
-            try AtomicFile.write(Data(historyJSONLines().utf8), to: folder + "/history.jsonl")
+            try AtomicFile.write(Data(html(model: model).utf8), to: path, durable: false)
+            try AtomicFile.write(Data(historyCSV().utf8), to: folder + "/history.csv", durable: false)
+            try AtomicFile.write(Data(historyJSONLines().utf8), to: folder + "/history.jsonl", durable: false)
         } catch {
             if failure == nil {
                 failure = "\(error)"

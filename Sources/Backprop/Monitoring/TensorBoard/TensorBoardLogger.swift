@@ -15,6 +15,8 @@ public final class TensorBoardLogger: Callback {
     private var validation: EventFileWriter?
     /// The first error writing, reported once instead of stopping training.
     public private(set) var failure: String?
+    /// Seconds spent encoding and writing (to report the logger's own cost).
+    public private(set) var seconds = 0.0
 
     public init(logdir: String, monitor: TrainingMonitor? = nil, every: Int = 10, classNames: [String]? = nil) {
         precondition(every > 0, "TensorBoardLogger: every must be positive")
@@ -39,6 +41,8 @@ public final class TensorBoardLogger: Callback {
     }
 
     public func batchDidEnd(_ batch: Int, logs: Logs, _ state: TrainingState) {
+        let start = Date()
+        defer { seconds += Date().timeIntervalSince(start) }
         let step = state.globalStep
         var values: [SummaryValue] = []
         if step % every == 0 || step == 1 {
@@ -69,6 +73,8 @@ public final class TensorBoardLogger: Callback {
     }
 
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {
+        let start = Date()
+        defer { seconds += Date().timeIntervalSince(start) }
         let step = state.globalStep
         var values: [SummaryValue] = record.training.entries.map { .scalar(tag: "epoch/" + $0.name, value: Float($0.value)) }
         values += [
@@ -76,8 +82,13 @@ public final class TensorBoardLogger: Callback {
             .scalar(tag: "epoch/batch_size", value: Float(record.batchSize)),
             .scalar(tag: "epoch/seconds", value: Float(record.seconds)),
         ]
-        for (name, parameter) in state.model.namedParameters {
-            values.append(.histogram(tag: "weights/" + name, statistics: TensorStatistics(parameter.value)))
+        // The monitor measured the weights at this epoch's end already (it runs first).
+        if let weights = monitor?.epochWeights.last, weights.epoch == record.epoch {
+            values += weights.parameters.map { .histogram(tag: "weights/" + $0.name, statistics: $0.statistics) }
+        } else {
+            for (name, parameter) in state.model.namedParameters {
+                values.append(.histogram(tag: "weights/" + name, statistics: TensorStatistics(parameter.value)))
+            }
         }
         if let (path, image) = MonitorImages.firstLayerFilters(of: state.model) {
             values.append(.image(tag: "filters/" + path, png: image))
