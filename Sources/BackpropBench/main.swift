@@ -12,6 +12,9 @@ struct Options {
     var command = "all"
     var epochs = 6
     var steps = 40
+    var samples = 60_000
+    var depths = [8, 20, 56]
+    var output = "depth-study.svg"
     var dataDirectory = FashionMNIST.defaultDirectory
 
     init(_ arguments: [String]) {
@@ -21,8 +24,13 @@ struct Options {
             case "--epochs": epochs = Int(iterator.next() ?? "") ?? epochs
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
+            case "--samples": samples = Int(iterator.next() ?? "") ?? samples
+            case "--depths": depths = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--output": output = iterator.next() ?? output
             case "-h", "--help":
-                print("usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|monitor|all] [--epochs N] [--steps N] [--data DIR]")
+                print(
+                    "usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg]"
+                )
                 exit(0)
             default: command = argument
             }
@@ -304,6 +312,55 @@ func cpuSeconds() -> Double {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
+/// The depth study of the course's slide: plain and residual nets of several depths trained the
+/// same way (Adam 1e-3, batch 64, the same first `samples` Fashion-MNIST images), their training
+/// loss per step (mean of 20) drawn in one SVG; why skip connections matter.
+func studyDepth(epochs: Int, dataDirectory: String, samples: Int, depths: [Int], output: String) throws {
+    guard !depths.isEmpty, depths.allSatisfy({ $0 >= 8 && ($0 - 2) % 6 == 0 }) else {
+        print("--depths takes depths of the form 6n + 2 (8, 14, 20, 32, 44, 56…), got \(depths)")
+        exit(2)
+    }
+    progress(
+        "Depth study: plain and residual nets of \(depths.map(String.init).joined(separator: ", ")) layers, \(epochs) epochs on \(samples) images"
+    )
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    let count = min(samples, train.count)
+    let x = train.inputs.slice([0..<count, 0..<28, 0..<28, 0..<1])
+    let y = train.labels.slice([0..<count])
+    final class StepLosses: Callback {
+        var losses: [Float] = []
+        func forwardDidEnd(_ pass: ForwardPass, _ state: TrainingState) { losses.append(pass.loss) }
+    }
+    var series: [(name: String, points: [(x: Double, y: Double)])] = []
+    for preset in [Architecture.Preset.plain, .resnet] {
+        for depth in depths {
+            seedGlobalRandom(0)
+            let model = try Architecture.preset(preset, inputShape: [28, 28, 1], outputs: 10, options: .init(depth: depth)).makeModel()
+            model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+            let recorder = StepLosses()
+            let start = Date()
+            let history = model.fit(x, y, batchSize: 64, epochs: epochs, seed: 0, callbacks: [recorder], verbose: false)
+            let seconds = Date().timeIntervalSince(start)
+            let window = 20
+            let points = stride(from: 0, to: recorder.losses.count - window + 1, by: window).map { start in
+                (x: Double(start + window), y: Double(recorder.losses[start..<(start + window)].reduce(0, +)) / Double(window))
+            }
+            let name = "\(preset == .plain ? "plain" : "ResNet")-\(depth)"
+            series.append((name, points))
+            let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
+            print(
+                String(
+                    format: "%@: final training loss %.4f (last epoch's mean), test accuracy %.4f, %.0f samples/s",
+                    name, history.epochs.last?.training["loss"] ?? .nan, accuracy, Double(count * epochs) / seconds))
+        }
+    }
+    let svg = Charts.lineChart(
+        series, xLabel: "step (batch 64)", yLabel: "training loss (mean of 20 steps)", logarithmic: true,
+        title: "Depth study: plain vs residual, \(epochs) epochs on \(count) Fashion-MNIST images")
+    try Data(svg.utf8).write(to: URL(fileURLWithPath: output))
+    print("Wrote \(output)")
+}
+
 func benchmarkCheckpoints(epochs: Int, dataDirectory: String) throws {
     progress("Checkpoints: CNN save/load, then 4 CNN runs of \(epochs) epochs (~5 s each)")
     let folder = NSTemporaryDirectory() + "backprop-bench-\(getpid())"
@@ -364,6 +421,10 @@ do {
     case "augment": try benchmarkAugmentation(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "checkpoint": try benchmarkCheckpoints(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "monitor": try benchmarkMonitoring(epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "depth":
+        try studyDepth(
+            epochs: options.epochs, dataDirectory: options.dataDirectory, samples: options.samples, depths: options.depths,
+            output: options.output)
     case "all":
         try benchmarkMLP(epochs: options.epochs, dataDirectory: options.dataDirectory)
         try benchmarkCNN(epochs: min(options.epochs, 3), dataDirectory: options.dataDirectory)

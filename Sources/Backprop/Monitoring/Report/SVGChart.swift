@@ -119,3 +119,18 @@ enum SVGChart {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
+
+/// Line charts as standalone SVG files (what the run report draws), for scripts and benchmarks.
+public enum Charts {
+    /// An SVG document plotting each named series of (x, y) points.
+    public static func lineChart(
+        _ series: [(name: String, points: [(x: Double, y: Double)])], xLabel: String, yLabel: String, logarithmic: Bool = false,
+        title: String? = nil
+    ) -> String {
+        let chart = SVGChart.lines(
+            series.map { SVGChart.Series(name: $0.name, points: $0.points) }, xLabel: xLabel, yLabel: yLabel, logarithmic: logarithmic,
+            width: 760, height: 420)
+        let heading = title.map { "<!-- \(SVGChart.escape($0)) -->\n" } ?? ""
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + heading + chart + "\n"
+    }
+}
