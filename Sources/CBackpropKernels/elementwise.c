@@ -227,3 +227,10 @@ void bp_scale(int64_t n, float alpha, const float *x, float *y, int accumulate) 
     }
     bp_parallel_for(n, BP_PARALLEL_GRAIN, scale_range, &job);
 }
+
+static void relu_in_place_slice(void *context, int64_t begin, int64_t end) {
+    float *y = (float *)context;
+    for (int64_t i = begin; i < end; i++) { float v = y[i]; y[i] = v < 0.0f ? 0.0f : v; }
+}
+
+void bp_relu_in_place(float *y, int64_t n) { bp_parallel_for(n, BP_PARALLEL_GRAIN, relu_in_place_slice, y); }

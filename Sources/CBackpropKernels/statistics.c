@@ -10,12 +10,13 @@ bp_summary bp_summarize(const float *x, int64_t n) {
     const int64_t block = 4096;
     for (int64_t start = 0; start < n; start += block) {
         int64_t end = start + block < n ? start + block : n;
-        float sum = 0, squares = 0, low = INFINITY, high = -INFINITY;
+        double sum = 0, squares = 0;
+        float low = INFINITY, high = -INFINITY;
         int64_t finite = 0, zeros = 0;
         for (int64_t i = start; i < end; i++) {
             float v = x[i];
             int ok = isfinite(v);
-            float f = ok ? v : 0.0f;
+            double f = ok ? (double)v : 0.0;
             sum += f;
             squares += f * f;
             finite += ok;
@@ -54,9 +55,9 @@ double bp_squared_distance(const float *a, const float *b, int64_t n) {
     const int64_t block = 4096;
     for (int64_t start = 0; start < n; start += block) {
         int64_t end = start + block < n ? start + block : n;
-        float partial = 0;
+        double partial = 0;
         for (int64_t i = start; i < end; i++) {
-            float d = a[i] - b[i];
+            double d = (double)a[i] - (double)b[i];
             partial += d * d;
         }
         total += partial;

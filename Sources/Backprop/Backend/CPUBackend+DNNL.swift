@@ -1,4 +1,5 @@
 import CBackpropDNNL
+import CBackpropKernels
 import Foundation
 import Synchronization
 
@@ -9,14 +10,12 @@ extension CPUBackend {
         _ geometry: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
         into output: TensorStorage
     ) {
-        var plain = geometry
-        plain.fusedReLU = false  // one primitive per shape, with or without the ReLU
-        let status = DNNLCache.shared.convolution(plain).withHandle {
+        let status = DNNLCache.shared.convolution(geometry).withHandle {
             bp_conv_forward($0, input.pointer, weight.pointer, bias?.pointer, output.pointer)
         }
         precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
         // Not oneDNN's ReLU post-op: it maps NaN to 0, and a NaN must be seen where it starts.
-        if geometry.fusedReLU { unary(.relu, output, into: output, count: geometry.outputElementCount) }
+        if geometry.fusedReLU { bp_relu_in_place(output.pointer, Int64(geometry.outputElementCount)) }
     }
 
     public func convolutionBackwardData(
@@ -171,7 +170,9 @@ final class DNNLCache: Sendable {
             }, destroy: { bp_bnorm_destroy($0) })
     }
 
-    func convolution(_ g: ConvolutionGeometry) -> DNNLObject {
+    func convolution(_ key: ConvolutionGeometry) -> DNNLObject {
+        var g = key
+        g.fusedReLU = false  // one primitive set per shape, with or without the ReLU (applied by our kernel)
         var geometry = bp_conv_geometry(
             batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
             input_channels: Int64(g.inputChannels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),

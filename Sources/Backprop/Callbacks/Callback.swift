@@ -83,7 +83,19 @@ public final class TrainingState {
     public internal(set) var lastStepApplied = true
     /// The last validation pass's inputs, outputs and targets in sample order, when a callback
     /// asked (``Callback/wantsValidationPredictions``); set before `epochDidEnd`.
-    public internal(set) var validationPredictions: (inputs: Tensor, outputs: Tensor, targets: Tensor)?
+    public internal(set) var validationPredictions: (inputs: Tensor, outputs: Tensor, targets: Tensor)? {
+        didSet { cachedOutcome = nil }
+    }
+    private var cachedOutcome: ClassificationOutcome??
+
+    /// The confusion matrix and worst examples of the last validation pass (classification),
+    /// computed once for every callback that reads it.
+    public var validationOutcome: ClassificationOutcome? {
+        if let cached = cachedOutcome { return cached }
+        let outcome = validationPredictions.flatMap { ClassificationOutcome(inputs: $0.inputs, outputs: $0.outputs, targets: $0.targets) }
+        cachedOutcome = .some(outcome)
+        return outcome
+    }
     /// Set to true to end training after the current step.
     public var shouldStop = false
     /// Why training was stopped early, shown to the user.

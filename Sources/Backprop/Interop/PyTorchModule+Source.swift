@@ -178,7 +178,9 @@ extension PyTorchModule {
                         let rows = max(k.rows - s.rows, 0)
                         let columns = max(k.columns - s.columns, 0)
                         crop = [rows / 2, rows - rows / 2, columns / 2, columns - columns / 2]
-                        outputPadding = 0  // "same" output is input × stride whatever the output padding
+                        // "same" gives input × stride: cut K − S from the full output, or (K < S) add S − K
+                        // rows or columns at the bottom and right, as PyTorch's output_padding does.
+                        outputPadding = Extent2D(max(s.rows - k.rows, 0), max(s.columns - k.columns, 0))
                     case .explicit(let top, let left, let bottom, let right): crop = [top, bottom, left, right]
                     }
                     let extraOption = outputPadding == 0 ? "" : ", output_padding=\(outputPadding)"

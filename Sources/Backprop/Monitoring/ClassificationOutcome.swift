@@ -24,7 +24,7 @@ public struct ClassificationOutcome {
         else { return nil }
         let (n, classes) = (outputs.shape[0], outputs.shape[1])
         let probabilities = withoutGradient { outputs.softmax() }.scalars
-        let labels = targets.scalars.map { Int($0) }
+        let labels = targets.scalars.map { $0.isFinite ? Int(exactly: $0) ?? -1 : -1 }
         guard labels.allSatisfy({ $0 >= 0 && $0 < classes }) else { return nil }
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var scored: [(probability: Float, index: Int, predicted: Int)] = []
@@ -36,11 +36,11 @@ public struct ClassificationOutcome {
         }
         scored.sort { $0.probability < $1.probability || ($0.probability == $1.probability && $0.index < $1.index) }
         let sample = Array(inputs.shape.dimensions.dropFirst())
-        let values = inputs.scalars
         let size = Shape(sample).elementCount
         worst = scored.prefix(worstCount).map { item in
             Example(
-                input: Tensor(Array(values[(item.index * size)..<((item.index + 1) * size)]), shape: Shape(sample)),
+                input: Tensor(
+                    Array(UnsafeBufferPointer(start: inputs.storage.pointer + item.index * size, count: size)), shape: Shape(sample)),
                 label: labels[item.index], predicted: item.predicted, probability: item.probability)
         }
         self.confusion = confusion

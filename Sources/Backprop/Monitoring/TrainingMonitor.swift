@@ -57,6 +57,8 @@ public final class TrainingMonitor: Callback {
     public private(set) var epochWeights: [(epoch: Int, parameters: [(name: String, statistics: TensorStatistics)])] = []
     /// Seconds spent measuring (to report the monitor's own cost).
     public private(set) var seconds = 0.0
+    /// The most samples kept; beyond it every other one is dropped (spacing doubles).
+    public var capacity = 2000
 
     private var pending: MonitorSample?
     private var before: [String: [Float]] = [:]
@@ -124,6 +126,10 @@ public final class TrainingMonitor: Callback {
         }
         before = [:]
         samples.append(sample)
+        // Long runs: keep at most `capacity` samples by dropping every other one (first and last stay).
+        if samples.count > capacity {
+            samples = samples.enumerated().filter { $0.offset % 2 == 0 || $0.offset == samples.count - 1 }.map(\.element)
+        }
     }
 
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {

@@ -37,7 +37,7 @@ void bp_set_thread_mode(int mode);
 // MARK: - Statistics (training monitors)
 
 /// Summary of the finite values of x[0..n): count, sum, sum of squares, min, max, exact zeros (of
-/// all values) and non-finite values. Sums in double.
+/// all values) and non-finite values. Sums in double (a gradient of 1e20 squares to 1e40).
 typedef struct {
     int64_t finite, zeros, non_finite;
     double sum, sum_squares, min, max;
@@ -72,6 +72,8 @@ typedef enum {
     BP_UNARY_AFFINE,     // a * x + b
 } bp_unary_op;
 
+/// y[i] = max(y[i], 0) with NaN kept, in place (a convolution's output).
+void bp_relu_in_place(float *y, int64_t n);
 /// y[i] = op(x[i]).
 void bp_unary(bp_unary_op op, int64_t n, const float *x, float *y, float a, float b);
 /// dx[i] (=|+=) dy[i] * op'(x[i]), using the saved forward output y where that is cheaper.

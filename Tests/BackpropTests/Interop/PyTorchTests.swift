@@ -106,7 +106,7 @@ struct PyTorchTests {
                     .conv2D(filters: 3, kernelSize: 3, padding: .same, dilation: 2, weights: .init(useBias: false)),
                     .locallyConnected2D(filters: 2, kernelSize: Extent2D(2, 3), stride: Extent2D(1, 2), activation: .relu),
                     .conv2DTranspose(filters: 2, kernelSize: 3, stride: 2, outputPadding: Extent2D(1, 0), activation: .sigmoid),
-                    .conv2DTranspose(filters: 2, kernelSize: Extent2D(2, 3), stride: 2, padding: .same, weights: .init(useBias: false)),
+                    .conv2DTranspose(filters: 2, kernelSize: Extent2D(1, 3), stride: 2, padding: .same, weights: .init(useBias: false)),
                     .locallyConnected2D(filters: 1, kernelSize: 3, stride: 3, weights: .init(useBias: false)),
                     .flatten, .dense(units: 4),
                 ])

@@ -51,9 +51,7 @@ public final class RunReport: Callback {
 
     public func epochDidEnd(_ record: History.Epoch, _ state: TrainingState) {
         epochs.append(record)
-        if let (inputs, outputs, targets) = state.validationPredictions,
-            let outcome = ClassificationOutcome(inputs: inputs, outputs: outputs, targets: targets)
-        {
+        if let outcome = state.validationOutcome {
             self.outcome = (outcome, "validation data, epoch \(record.epoch)")
         }
         if let last = lastEpochWrite, Date().timeIntervalSince(last) < minimumInterval { return }

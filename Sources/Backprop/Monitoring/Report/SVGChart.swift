@@ -16,7 +16,7 @@ enum SVGChart {
         width: Int = 620, height: Int = 300
     ) -> String {
         func transform(_ y: Double) -> Double? { logarithmic ? (y > 0 && y.isFinite ? log10(y) : nil) : (y.isFinite ? y : nil) }
-        let plotted = series.map { s in (s.name, s.points.compactMap { p in transform(p.y).map { (p.x, $0) } }) }
+        let plotted = series.map { s in (s.name, thinned(s.points, to: 400).compactMap { p in transform(p.y).map { (p.x, $0) } }) }
         let xs = plotted.flatMap { $0.1.map(\.0) }
         var ys = plotted.flatMap { $0.1.map(\.1) }
         if let guide, let g = transform(guide.value) { ys.append(g) }
@@ -69,9 +69,11 @@ enum SVGChart {
 
     /// Histograms over time as a heat map: one column per sample, value on the vertical axis,
     /// darker where more values fall.
-    static func histogramHeatmap(_ histograms: [(x: Double, histogram: Histogram)], xLabel: String, width: Int = 620, height: Int = 200)
+    static func histogramHeatmap(_ all: [(x: Double, histogram: Histogram)], xLabel: String, width: Int = 620, height: Int = 200)
         -> String
     {
+        // At most 200 columns, evenly spaced over the run (the page stays small on long runs).
+        let histograms = thinned(all, to: 200)
         let edges = histograms.flatMap { $0.histogram.edges }.filter(\.isFinite)
         guard let low = edges.min(), let high = edges.max(), !histograms.isEmpty else { return "<p class=\"empty\">No values yet.</p>" }
         let (left, top, bottom) = (64.0, 8.0, 36.0)
@@ -106,6 +108,12 @@ enum SVGChart {
         return svg + "</svg>"
     }
 
+    /// At most `limit` items, evenly spaced, first and last kept.
+    static func thinned<T>(_ items: [T], to limit: Int) -> [T] {
+        guard items.count > limit, limit > 1 else { return items }
+        return (0..<limit).map { items[$0 * (items.count - 1) / (limit - 1)] }
+    }
+
     static func format(_ value: Double) -> String {
         guard value.isFinite else { return "\(value)" }
         let magnitude = abs(value)
@@ -130,7 +138,7 @@ public enum Charts {
         let chart = SVGChart.lines(
             series.map { SVGChart.Series(name: $0.name, points: $0.points) }, xLabel: xLabel, yLabel: yLabel, logarithmic: logarithmic,
             width: 760, height: 420)
-        let heading = title.map { "<!-- \(SVGChart.escape($0)) -->\n" } ?? ""
+        let heading = title.map { "<!-- " + $0.replacingOccurrences(of: "--", with: "- -") + " -->\n" } ?? ""
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + heading + chart + "\n"
     }
 }

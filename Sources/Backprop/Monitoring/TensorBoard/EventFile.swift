@@ -88,18 +88,28 @@ final class EventFileWriter {
     init(folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let time = Date().timeIntervalSince1970
-        path = folder + "/events.out.tfevents.\(Int(time)).\(ProcessInfo.processInfo.hostName).backprop"
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw BackpropError.malformed(path: path, field: "event file", expected: "a writable file", found: "cannot create it")
+        // Time, host, process and a counter: two runs (or a resume) in the same second never share a file.
+        let base = folder + "/events.out.tfevents.\(Int(time)).\(ProcessInfo.processInfo.hostName).\(getpid())"
+        var attempt = 0
+        var descriptor: Int32 = -1
+        var name = base + ".backprop"
+        while descriptor < 0 && attempt < 1000 {
+            name = attempt == 0 ? base + ".backprop" : base + ".\(attempt).backprop"
+            descriptor = open(name, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if descriptor < 0 && errno != EEXIST { break }
+            attempt += 1
         }
-        self.handle = handle
+        path = name
+        guard descriptor >= 0 else {
+            throw BackpropError.malformed(
+                path: path, field: "event file", expected: "a writable file", found: String(cString: strerror(errno)))
+        }
+        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var event = ProtobufWriter()
         event.double(1, time)
         event.string(3, "brain.Event:2")  // file_version
         try append(event.bytes)
     }
-
-    deinit { try? handle.close() }
 
     /// Writes one event holding `values` at `step`.
     func write(step: Int, _ values: [SummaryValue]) throws {

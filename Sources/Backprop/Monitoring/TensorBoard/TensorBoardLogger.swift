@@ -96,9 +96,7 @@ public final class TensorBoardLogger: Callback {
         write(train, step: step, values, state)
         var validationValues: [SummaryValue] =
             record.validation?.entries.map { .scalar(tag: "epoch/" + $0.name, value: Float($0.value)) } ?? []
-        if let (inputs, outputs, targets) = state.validationPredictions,
-            let outcome = ClassificationOutcome(inputs: inputs, outputs: outputs, targets: targets), let image = outcome.worstImage
-        {
+        if let outcome = state.validationOutcome, let image = outcome.worstImage {
             validationValues.append(.image(tag: "worst_examples", png: image))
             let names = classNames ?? (0..<outcome.confusion.count).map(String.init)
             let lines = outcome.worst.map {

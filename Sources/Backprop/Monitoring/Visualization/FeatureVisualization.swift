@@ -126,10 +126,15 @@ public struct FeatureVisualization {
                 let layers = Dictionary(
                     model.network.namedLayers.map { ($0.path, ObjectIdentifier($0.layer)) }, uniquingKeysWith: { a, _ in a })
                 guard let id = layers[path], let output = recorded.last(where: { $0.0 == id })?.1 else {
+                    // Outputs are recorded for the layers a Sequential runs (not the Sequentials themselves).
+                    let recordable = model.network.namedLayers.compactMap { item in (item.layer as? Sequential).map { (item.path, $0) } }
+                        .flatMap { path, sequential in
+                            sequential.layers.indices.map { path.isEmpty ? "layers.\($0)" : "\(path).layers.\($0)" }
+                        }
                     throw BackpropError.invalidArgument(
                         name: "layer",
                         expected:
-                            "a layer path of the model (\(model.network.namedLayers.map(\.path).filter { !$0.isEmpty }.prefix(12).joined(separator: ", ")))",
+                            "a layer path of the model (\(recordable.prefix(12).joined(separator: ", ")))",
                         found: path)
                 }
                 if case .channel = target {
