@@ -96,14 +96,7 @@ func benchmarkGEMM() {
 func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     progress("MLP: training \(epochs) epochs (~0.4 s each)")
     let (train, test) = try FashionMNIST.load(from: dataDirectory)
-    seedGlobalRandom(0)
-    let model = Model(inputShape: [28, 28, 1]) {
-        Flatten()
-        Dense(784, 512, activation: .relu)
-        Dense(512, 256, activation: .relu)
-        Dense(256, 10)
-    }
-    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    let model = peersMLP()
     let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
     let perEpoch = median(Array(seconds.dropFirst()))
@@ -121,6 +114,19 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
             format: "  peers README: Keras 3/JAX 103,270 samples/s (%.2f×), PyTorch eager 55,485 (%.2f×)",
             samplesPerSecond / 103_270, samplesPerSecond / 55_485))
     print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
+}
+
+/// The MLP of ../shared/peers (784-512-256-10, ReLU), compiled with Adam 1e-3, seed 0.
+func peersMLP() -> Model {
+    seedGlobalRandom(0)
+    let model = Model(inputShape: [28, 28, 1]) {
+        Flatten()
+        Dense(784, 512, activation: .relu)
+        Dense(512, 256, activation: .relu)
+        Dense(256, 10)
+    }
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    return model
 }
 
 /// The CNN of ../shared/peers (the CLI's `--model cnn` preset), compiled with Adam 1e-3, seed 0.
@@ -241,20 +247,7 @@ func benchmarkMonitoring(epochs: Int, dataDirectory: String, pairs: Int = 4) thr
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let (train, _) = try FashionMNIST.load(from: dataDirectory)
     let workloads: [(String, Int, () -> Model)] = [
-        (
-            "MLP 784-512-256-10", 128,
-            {
-                seedGlobalRandom(0)
-                let model = Model(inputShape: [28, 28, 1]) {
-                    Flatten()
-                    Dense(784, 512, activation: .relu)
-                    Dense(512, 256, activation: .relu)
-                    Dense(256, 10)
-                }
-                model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
-                return model
-            }
-        ),
+        ("MLP 784-512-256-10", 128, peersMLP),
         ("CNN preset", 64, peersCNN),
     ]
     for (name, batch, make) in workloads {

@@ -43,14 +43,20 @@ int bp_png_read(const char *path, int channels, size_t max_pixels, uint8_t **pix
 
 void bp_png_free(uint8_t *pixels) { free(pixels); }
 
-int bp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels, char *error,
-                 size_t error_size) {
+/// An 8-bit image description for libpng's writers.
+static png_image describe(int width, int height, int channels) {
     png_image image;
     memset(&image, 0, sizeof(image));
     image.version = PNG_IMAGE_VERSION;
     image.width = (png_uint_32)width;
     image.height = (png_uint_32)height;
     image.format = channels == 1 ? PNG_FORMAT_GRAY : channels == 2 ? PNG_FORMAT_GA : channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
+    return image;
+}
+
+int bp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels, char *error,
+                 size_t error_size) {
+    png_image image = describe(width, height, channels);
     if (!png_image_write_to_file(&image, path, 0, pixels, 0, NULL)) {
         snprintf(error, error_size, "%s", image.message);
         return -1;
@@ -59,12 +65,7 @@ int bp_png_write(const char *path, const uint8_t *pixels, int width, int height,
 }
 
 size_t bp_png_encode(const uint8_t *pixels, int width, int height, int channels, uint8_t *out, size_t capacity) {
-    png_image image;
-    memset(&image, 0, sizeof(image));
-    image.version = PNG_IMAGE_VERSION;
-    image.width = (png_uint_32)width;
-    image.height = (png_uint_32)height;
-    image.format = channels == 1 ? PNG_FORMAT_GRAY : channels == 2 ? PNG_FORMAT_GA : channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
+    png_image image = describe(width, height, channels);
     png_alloc_size_t size = capacity;
     if (!png_image_write_to_memory(&image, out, &size, 0, pixels, 0, NULL)) return 0;
     return (size_t)size;

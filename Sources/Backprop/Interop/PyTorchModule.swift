@@ -39,6 +39,11 @@ public struct PyTorchModule: Sendable {
         func walk(_ steps: [Architecture.Step], prefix container: String) {
             for (index, step) in steps.enumerated() {
                 let prefix = "\(container)\(index)."
+                /// `weight` (mapped by `transform`) and `bias` of the module at `prefix + inner`; the same keys in both.
+                func weightAndBias(_ inner: String, _ transform: Mapping.Transform) {
+                    tensors.append(Mapping(backprop: prefix + inner + "weight", pytorch: prefix + inner + "weight", transform: transform))
+                    tensors.append(Mapping(backprop: prefix + inner + "bias", pytorch: prefix + inner + "bias", transform: .same))
+                }
                 switch step.layer {
                 case .residual(let body, let shortcut):
                     let start = layout
@@ -47,26 +52,21 @@ public struct PyTorchModule: Sendable {
                     walk(Architecture.steps(shortcut, from: step.input), prefix: prefix + "shortcut.layers.")
                     layout = step.output.rank == 3 ? .channelsFirst : (start == .channelsFirst ? .channelsLast : start)
                 case .dense:
-                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .transpose2D)]
-                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    weightAndBias("", .transpose2D)
                     if layout == .channelsFirst { layout = .channelsLast }
                 case .conv2D:
-                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
-                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    weightAndBias("", .hwioToOIHW)
                     layout = .channelsFirst
                 case .conv1D:
-                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .kioToOIK)]
-                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    weightAndBias("", .kioToOIK)
                     if layout == .channelsFirst { layout = .channelsLast }
                 case .maxout:
-                    tensors += [Mapping(backprop: prefix + "linear.weight", pytorch: prefix + "linear.weight", transform: .transpose2D)]
-                    tensors += [Mapping(backprop: prefix + "linear.bias", pytorch: prefix + "linear.bias", transform: .same)]
+                    weightAndBias("linear.", .transpose2D)
                     if layout == .channelsFirst { layout = .channelsLast }
                 case .locallyConnected2D, .locallyConnected1D:
                     // The module keeps Backprop's layout: [positions, patch, filters] and [positions, filters].
                     let inner = { if case .locallyConnected1D = step.layer { "layer." } else { "" } }()
-                    tensors += [Mapping(backprop: prefix + inner + "weight", pytorch: prefix + inner + "weight", transform: .same)]
-                    tensors += [Mapping(backprop: prefix + inner + "bias", pytorch: prefix + inner + "bias", transform: .same)]
+                    weightAndBias(inner, .same)
                     if layout == .channelsFirst { layout = .channelsLast }
                 case .maxPool2D, .avgPool2D:
                     layout = .channelsFirst
@@ -86,8 +86,7 @@ public struct PyTorchModule: Sendable {
                     layout = .other
                 case .conv2DTranspose:
                     // Backprop [kh, kw, out, in] → ConvTranspose2d [in, out, kh, kw].
-                    tensors += [Mapping(backprop: prefix + "weight", pytorch: prefix + "weight", transform: .hwioToOIHW)]
-                    tensors += [Mapping(backprop: prefix + "bias", pytorch: prefix + "bias", transform: .same)]
+                    weightAndBias("", .hwioToOIHW)
                     layout = .channelsFirst
                 case .zeroPadding2D:
                     layout = .channelsFirst
