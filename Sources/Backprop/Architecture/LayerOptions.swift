@@ -62,6 +62,7 @@ extension Initializer {
         case .xavier: "xavier"
         case .heNormal: "he_normal"
         case .heUniform: "he_uniform"
+        case .orthogonal(let gain): gain == 1 ? "orthogonal" : "orthogonal(\(gain))"
         case .zeros: "zeros"
         case .normal(let deviation): "normal(\(deviation))"
         case .uniform(let limit): "uniform(\(limit))"
@@ -71,12 +72,12 @@ extension Initializer {
 
     /// Every spelling ``init(jsonName:)`` accepts, for error messages.
     static let jsonNames =
-        "glorot_uniform, glorot_normal, xavier, he_normal, he_uniform, zeros, ones, normal(STD), uniform(LIMIT) or constant(VALUE)"
+        "glorot_uniform, glorot_normal, xavier, he_normal, he_uniform, orthogonal, zeros, ones, normal(STD), uniform(LIMIT), orthogonal(GAIN) or constant(VALUE)"
 
     init?(jsonName text: String) {
         let simple: [String: Initializer] = [
             "glorot_uniform": .glorotUniform, "glorot_normal": .glorotNormal, "xavier": .xavier, "he_normal": .heNormal,
-            "he_uniform": .heUniform, "zeros": .zeros, "ones": .constant(1),
+            "he_uniform": .heUniform, "orthogonal": .orthogonal(), "zeros": .zeros, "ones": .constant(1),
         ]
         if let initializer = simple[text] {
             self = initializer
@@ -84,7 +85,7 @@ extension Initializer {
         }
         let parametric: [(String, (Float) -> Initializer?)] = [
             ("normal(", { $0 > 0 ? .normal(standardDeviation: $0) : nil }), ("uniform(", { $0 > 0 ? .uniform(limit: $0) : nil }),
-            ("constant(", { .constant($0) }),
+            ("constant(", { .constant($0) }), ("orthogonal(", { $0 > 0 ? .orthogonal(gain: $0) : nil }),
         ]
         for (prefix, make) in parametric where text.hasPrefix(prefix) && text.hasSuffix(")") {
             guard let value = Float(text.dropFirst(prefix.count).dropLast()), value.isFinite, let initializer = make(value) else {

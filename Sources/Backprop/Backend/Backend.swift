@@ -84,6 +84,22 @@ public protocol Backend: AnyObject, Sendable {
         outputGradient: TensorStorage, scale: TensorStorage, shift: TensorStorage, into inputGradient: TensorStorage,
         scaleGradient: TensorStorage, shiftGradient: TensorStorage)
 
+    /// Runs a recurrent layer over every step (see ``RecurrentGeometry``): writes the state after
+    /// each step into `states` and, for the LSTM, the cell state into `cells`, and fills
+    /// `workspace` (``RecurrentGeometry/workspaceCount``) for the backward pass. Missing initial
+    /// states are zeros; `mask` [batch, steps] (1 = take the step, 0 = keep the state) may be nil.
+    func recurrentForward(
+        _ geometry: RecurrentGeometry, input: TensorStorage, weights: RecurrentWeights, initialHidden: TensorStorage?,
+        initialCell: TensorStorage?, mask: TensorStorage?, states: TensorStorage, cells: TensorStorage?,
+        workspace: TensorStorage)
+    /// Back-propagation through time of ``recurrentForward(_:input:weights:initialHidden:initialCell:mask:states:cells:workspace:)``: `stateGradient` is ∂L/∂states
+    /// (every step's state), `finalCellGradient` ∂L/∂(the LSTM's last cell state).
+    func recurrentBackward(
+        _ geometry: RecurrentGeometry, input: TensorStorage, weights: RecurrentWeights, initialHidden: TensorStorage?,
+        initialCell: TensorStorage?, mask: TensorStorage?, states: TensorStorage, cells: TensorStorage?,
+        workspace: TensorStorage, stateGradient: TensorStorage, finalCellGradient: TensorStorage?,
+        into gradients: RecurrentGradients)
+
     /// The kernels that run a convolution and a pooling shape (forward, backward…), e.g.
     /// "brg:avx512_core"; a `ref` kernel is a performance bug.
     func kernelNames(_ geometry: ConvolutionGeometry) -> [String]

@@ -17,6 +17,9 @@ public enum Initializer: Sendable, Equatable, Codable {
     case normal(standardDeviation: Float)
     /// U(±limit).
     case uniform(limit: Float)
+    /// A random matrix with orthonormal rows or columns (whichever are fewer) over the last axis
+    /// and the product of the others, times `gain` — Saxe et al. 2014; Keras's recurrent default.
+    case orthogonal(gain: Float = 1)
     /// All zeros.
     case zeros
     /// Every element equal to the value.
@@ -40,6 +43,8 @@ public enum Initializer: Sendable, Equatable, Codable {
             return .randomNormal(shape, standardDeviation: standardDeviation, generator: &generator)
         case .uniform(let bound):
             return .randomUniform(shape, lower: -bound, upper: bound, generator: &generator)
+        case .orthogonal(let gain):
+            return Initializer.orthogonalMatrix(shape, gain: gain, generator: &generator)
         case .zeros:
             return .zeros(shape)
         case .constant(let value):
@@ -61,6 +66,33 @@ public enum Initializer: Sendable, Equatable, Codable {
             let receptive = shape.dimensions.dropLast(2).reduce(1, *)
             return (receptive * shape[shape.rank - 2], receptive * shape[shape.rank - 1])
         }
+    }
+
+    /// Modified Gram–Schmidt (in double precision) over the fewer of the rows and columns of a
+    /// normal random matrix; a vector that comes out degenerate is drawn again.
+    private static func orthogonalMatrix(_ shape: Shape, gain: Float, generator: inout RandomGenerator) -> Tensor {
+        let columns = shape.rank == 0 ? 1 : shape[shape.rank - 1]
+        let rows = columns == 0 ? 0 : shape.elementCount / columns
+        let (count, length) = rows < columns ? (rows, columns) : (columns, rows)
+        var vectors: [[Double]] = []
+        while vectors.count < count {
+            var v = Tensor.randomNormal([length], generator: &generator).scalars.map(Double.init)
+            for u in vectors {
+                let dot = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
+                for i in v.indices { v[i] -= dot * u[i] }
+            }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 1e-6 else { continue }
+            vectors.append(v.map { $0 / norm })
+        }
+        var values = [Float](repeating: 0, count: rows * columns)
+        for (k, v) in vectors.enumerated() {
+            for (i, x) in v.enumerated() {
+                // Fewer rows: vector k is row k; fewer columns: vector k is column k.
+                values[rows < columns ? k * columns + i : i * columns + k] = gain * Float(x)
+            }
+        }
+        return Tensor(values, shape: shape)
     }
 
     private func limit(_ numerator: Float, _ denominator: Int) -> Float {

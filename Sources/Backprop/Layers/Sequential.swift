@@ -18,10 +18,11 @@ public final class Sequential: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = input
         var index = 0
+        var mask: Tensor? = nil
         // Monitors read every layer's own output: no fusion then (the same function, bit for bit).
         if LayerOutputRecording.isActive {
             for layer in layers {
-                x = layer(x)
+                x = apply(layer, x, mask: &mask)
                 LayerOutputRecording.record(layer, x)
             }
             return x
@@ -38,10 +39,20 @@ public final class Sequential: Layer {
                 index += 2
                 continue
             }
-            x = layers[index](x)
+            x = apply(layers[index], x, mask: &mask)
             index += 1
         }
         return x
+    }
+
+    /// Applies one layer, handing on the sequence mask: made by a ``SequenceMaskProducing`` layer
+    /// from its input, read by ``SequenceMaskConsuming`` layers, dropped once the time axis is gone.
+    private func apply(_ layer: any Layer, _ x: Tensor, mask: inout Tensor?) -> Tensor {
+        if let producer = layer as? any SequenceMaskProducing, let made = producer.sequenceMask(for: x) { mask = made }
+        guard let current = mask else { return layer(x) }
+        let y = (layer as? any SequenceMaskConsuming)?.callAsFunction(x, mask: current) ?? layer(x)
+        if !(y.rank >= 3 && y.shape[0] == current.shape[0] && y.shape[1] == current.shape[1]) { mask = nil }
+        return y
     }
 }
 

@@ -52,6 +52,33 @@ int64_t bp_count_outside(const float *x, int64_t n, float low, float high);
 /// How many of `units` columns of the [n / units, units] matrix x are zero in every row.
 int64_t bp_dead_columns(const float *x, int64_t n, int64_t units);
 
+// MARK: - Recurrent cells
+
+typedef enum {
+    BP_CELL_RNN_TANH = 0,
+    BP_CELL_RNN_RELU,
+    BP_CELL_LSTM, // gates i, f, g, o
+    BP_CELL_GRU,  // gates r, z, n
+} bp_cell;
+
+/// One time step forward for `batch` rows. `gates` rows (stride gates_stride) hold on entry the
+/// pre-activations x·Wᵢₕᵀ + bᵢₕ (+ h·Wₕₕᵀ + bₕₕ, except for the GRU) and on exit the activated gates.
+/// GRU: `gru_hidden` [batch][3·units] is h·Wₕₕᵀ + bₕₕ; its n part is saved in `hn` (stride).
+/// prev_h / prev_c (NULL: zeros) rows at prev_stride; the new h and c (LSTM) rows at state_stride.
+/// A row whose mask is 0 keeps its previous state (NULL mask: every step is taken).
+void bp_recurrent_step_forward(bp_cell cell, int64_t batch, int64_t units, float *gates, int64_t gates_stride,
+                               const float *gru_hidden, float *hn, int64_t hn_stride, const float *prev_h,
+                               const float *prev_c, int64_t prev_stride, float *h, float *c, int64_t state_stride,
+                               const float *mask, int64_t mask_stride);
+/// One time step backward. On entry dh [batch][units] is ∂L/∂hₜ and dc (LSTM) ∂L/∂cₜ; on exit dh is
+/// the part that reaches hₜ₋₁ without the recurrent GEMM and dc is ∂L/∂cₜ₋₁. Writes ∂L/∂(the
+/// pre-activations) into dgates rows (GRU: of the input part; dgh rows get those of h·Wₕₕᵀ + bₕₕ).
+void bp_recurrent_step_backward(bp_cell cell, int64_t batch, int64_t units, const float *gates, int64_t gates_stride,
+                                const float *hn, int64_t hn_stride, const float *prev_h, const float *prev_c,
+                                int64_t prev_stride, const float *c, int64_t state_stride,
+                                const float *mask, int64_t mask_stride, float *dh, float *dc, float *dgates,
+                                int64_t dgates_stride, float *dgh, int64_t dgh_stride);
+
 // MARK: - Elementwise
 
 typedef enum {

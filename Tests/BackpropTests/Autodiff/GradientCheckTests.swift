@@ -104,8 +104,53 @@ struct GradientCheckTests {
         Case("batchNormalized (oneDNN, training)", [[5, 3, 2, 3], [3], [3]]) { $0[0].batchNormalized(scale: $0[1], shift: $0[2]).output },
         Case("L2 penalty", [[3, 4]]) { Regularizer.l2(0.3).penalty($0[0]) },
         Case("L1 + L2 penalty", [[5]]) { Regularizer.l1l2(l1: 0.2, l2: 0.1).penalty($0[0]) },
+        // Recurrent layers: through time, with initial states, masks (a gap in the middle, a
+        // sequence that ends early) and both directions; weights scaled so the gates do not saturate.
+        Case("recurrent tanh (biases)", [[2, 4, 3], [5, 3], [5, 5], [5], [5]]) {
+            recurrent(
+                $0[0], cell: .tanh, inputWeight: $0[1] * 0.4, recurrentWeight: $0[2] * 0.3, inputBias: $0[3], recurrentBias: $0[4]
+            ).sequence
+        },
+        Case("recurrent relu (reverse, no bias)", [[2, 3, 2], [3, 2], [3, 3]], distinct: true) {
+            recurrent(
+                $0[0], cell: .relu, inputWeight: $0[1], recurrentWeight: $0[2] * 0.5, inputBias: nil, recurrentBias: nil, reverse: true
+            )
+            .sequence
+        },
+        Case("LSTM (initial states, mask, last states)", [[2, 4, 3], [8, 3], [8, 2], [8], [8], [2, 2], [2, 2]]) {
+            let o = recurrent(
+                $0[0], cell: .lstm, inputWeight: $0[1] * 0.4, recurrentWeight: $0[2] * 0.4, inputBias: $0[3], recurrentBias: $0[4],
+                initialHidden: $0[5], initialCell: $0[6], mask: GradientCheckTests.mask)
+            return o.sequence.sum(alongAxis: 1) + o.hidden * 2 + o.cell! * 3
+        },
+        Case("LSTM (reverse, mask, only the cell state used)", [[2, 4, 3], [8, 3], [8, 2], [8]]) {
+            recurrent(
+                $0[0], cell: .lstm, inputWeight: $0[1] * 0.4, recurrentWeight: $0[2] * 0.4, inputBias: $0[3], recurrentBias: nil,
+                mask: GradientCheckTests.mask, reverse: true
+            ).cell!
+        },
+        Case("GRU (initial state, mask)", [[2, 4, 3], [6, 3], [6, 2], [6], [6], [2, 2]]) {
+            let o = recurrent(
+                $0[0], cell: .gru, inputWeight: $0[1] * 0.7, recurrentWeight: $0[2] * 0.7, inputBias: $0[3], recurrentBias: $0[4],
+                initialHidden: $0[5], mask: GradientCheckTests.mask)
+            return o.sequence.sum(alongAxis: 1) + o.hidden
+        },
+        Case("GRU (reverse, mask)", [[2, 4, 3], [6, 3], [6, 2], [6], [6]]) {
+            recurrent(
+                $0[0], cell: .gru, inputWeight: $0[1] * 0.7, recurrentWeight: $0[2] * 0.7, inputBias: $0[3], recurrentBias: $0[4],
+                mask: GradientCheckTests.mask, reverse: true
+            ).sequence
+        },
+        Case("layer norm", [[3, 5], [5], [5]]) {
+            let centered = $0[0] - $0[0].mean(alongAxis: 1, keepingAxis: true)
+            return centered / (centered.squared().mean(alongAxis: 1, keepingAxis: true) + 1e-5).squareRoot() * $0[1] + $0[2]
+        },
+        Case("gathering rows (embedding lookup, repeated ids)", [[4, 3]]) { $0[0].gathering([2, 0, 2, 3, 2], alongAxis: 0) },
         Case("composition (two-layer net)", [[3, 4], [4, 5], [5]]) { (matmul($0[0], $0[1]) + $0[2]).tanh().sum(alongAxis: 1) },
     ]
+
+    /// Sample 0 skips step 2; sample 1 ends after step 1.
+    static let mask = Tensor([1, 1, 0, 1, 1, 1, 0, 0], shape: [2, 4])
 
     @Test(arguments: cases)
     func gradientMatchesFiniteDifferences(_ testCase: Case) {
