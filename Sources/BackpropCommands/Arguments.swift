@@ -79,7 +79,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(
         name: .long, parsing: .unconditional,
-        help: "Multiplier of the channels and dense widths of cnn, lenet5 and vgg, in (0, 4] (default 1).")
+        help:
+            "Multiplier of the channels and widths of cnn, lenet5, vgg, resnet and plain, and of the 128 units of lstm and gru, in (0, 4] (default 1)."
+    )
     var width: Double?
 
     @Option(name: .long, parsing: .unconditional, help: "Dropout rate after each hidden dense layer, in [0, 1) (0 disables).")
@@ -120,7 +122,7 @@ struct ModelOptions: ParsableArguments {
         }
         if let width {
             try check(width, "--width", "a number in (0, 4]") { $0 > 0 && $0 <= 4 }
-            guard model != .mlp else { throw ValidationError("--width applies to cnn, lenet5 and vgg; the MLP's widths are --hidden") }
+            guard model != .mlp else { throw ValidationError("--width applies to the other presets; the MLP's widths are --hidden") }
         }
         try check(dropout, "--dropout", "in [0, 1)") { $0 >= 0 && $0 < 1 }
         try check(l1, "--l1", "a number ≥ 0") { $0 >= 0 }

@@ -20,9 +20,15 @@ extension Architecture {
         case resnet
         /// The same network without its skip connections (for the depth study).
         case plain
+        /// An LSTM of 128 units (× `width`) reading each sample as a sequence: image rows (28 steps
+        /// of 28 features for Fashion-MNIST), a table's [steps, features], or a vector's values one
+        /// per step; its last state goes to a Dense layer.
+        case lstm
+        /// The same with a GRU.
+        case gru
 
         /// Whether the preset takes images [height, width, channels].
-        public var needsImages: Bool { self != .mlp }
+        public var needsImages: Bool { ![.mlp, .lstm, .gru].contains(self) }
     }
 
     /// Options every preset understands.
@@ -136,6 +142,14 @@ extension Architecture {
                 }
             }
             layers += [.batchNorm(), .activation(.relu), .globalAveragePooling2D]
+        case .lstm, .gru:
+            switch inputShape.rank {
+            case 3: layers.append(.reshape([inputShape[0], inputShape[1] * inputShape[2]]))
+            case 1: layers.append(.reshape([inputShape[0], 1]))
+            default: break
+            }
+            layers.append(.recurrent(cell: preset == .lstm ? .lstm : .gru, units: scaled(128), regularizer: regularizer))
+            if options.dropout > 0 { layers.append(.dropout(rate: options.dropout)) }
         }
         layers.append(.dense(units: outputs, regularizer: regularizer))
         return Architecture(inputShape: inputShape, layers: layers)

@@ -166,32 +166,85 @@ extension LayerSpec {
             self = .normalization(kind: kind, perChannel: try reader.optionalBool("per_channel") ?? false)
         case "residual":
             try reader.allowOnly(common.union(["layers", "shortcut"]))
-            func layers(_ key: String) throws -> [LayerSpec] {
-                guard let value = reader.object[key] else { return [] }
-                guard let list = value as? [Any] else { throw reader.fail(key, "a list of layers") }
-                return try list.enumerated().map { index, item in
-                    guard let object = item as? [String: Any] else {
-                        throw BackpropError.malformed(
-                            path: reader.source, field: reader.prefix + "\(key)[\(index)]", expected: "an object with a \"type\"",
-                            found: "\(item)")
-                    }
-                    return try LayerSpec(
-                        json: FieldReader(object: object, source: reader.source, prefix: reader.prefix + "\(key)[\(index)]."))
-                }
-            }
-            let body = try layers("layers")
+            let body = try Self.layers(reader, "layers")
             guard !body.isEmpty else { throw reader.fail("layers", "a non-empty list of layers (the residual branch)") }
-            self = .residual(body: body, shortcut: try layers("shortcut"))
+            self = .residual(body: body, shortcut: try Self.layers(reader, "shortcut"))
+        case "simple_rnn", "lstm", "gru":
+            try reader.allowOnly(
+                common.union(weighted.subtracting(["bias_initializer", "bias_l1", "bias_l2"])).union([
+                    "units", "return_sequences", "reverse",
+                ]))
+            var cell: RecurrentGeometry.Cell = type == "lstm" ? .lstm : .gru
+            if type == "simple_rnn" {
+                switch try reader.optionalString("activation") ?? "tanh" {
+                case "tanh": cell = .tanh
+                case "relu": cell = .relu
+                default: throw reader.fail("activation", "\"tanh\" or \"relu\"")
+                }
+            } else if reader.object["activation"] != nil {
+                throw reader.fail("activation", "no activation: the \(type) cell fixes its own (remove the field)")
+            }
+            self = .recurrent(
+                cell: cell, units: try reader.integer("units"), returnSequences: try reader.optionalBool("return_sequences") ?? false,
+                reverse: try reader.optionalBool("reverse") ?? false, regularizer: try regularizer(), weights: try weights())
+        case "bidirectional":
+            try reader.allowOnly(common.union(["layer", "merge"]))
+            let merge = try reader.optionalString("merge") ?? "concat"
+            guard let mode = Bidirectional.Merge(rawValue: merge) else { throw reader.fail("merge", "concat, sum, ave or mul") }
+            let layer = try Self.nested(reader, "layer")
+            guard case .recurrent(_, _, _, false, _, _) = layer else {
+                throw reader.fail("layer", "a simple_rnn, lstm or gru layer without \"reverse\"")
+            }
+            self = .bidirectional(layer, merge: mode)
+        case "embedding":
+            try reader.allowOnly(common.union(["vocabulary", "dimension", "mask_zero"]))
+            self = .embedding(
+                vocabulary: try reader.integer("vocabulary"), dimension: try reader.integer("dimension"),
+                maskZero: try reader.optionalBool("mask_zero") ?? false)
+        case "layer_norm":
+            try reader.allowOnly(common.union(["epsilon"]))
+            let epsilon = try reader.optionalNumber("epsilon") ?? 1e-5
+            guard epsilon >= 0, epsilon.isFinite else { throw reader.fail("epsilon", "a number ≥ 0") }
+            self = .layerNorm(epsilon: Float(epsilon))
+        case "time_distributed":
+            try reader.allowOnly(common.union(["layer"]))
+            self = .timeDistributed(try Self.nested(reader, "layer"))
+        case "masking":
+            try reader.allowOnly(common.union(["value"]))
+            let value = try reader.optionalNumber("value") ?? 0
+            guard value.isFinite else { throw reader.fail("value", "a finite number") }
+            self = .masking(value: Float(value))
         default:
             throw reader.fail("type", Self.typeNames.joined(separator: ", "))
         }
+    }
+
+    /// The list of layers under `key` (empty when absent), each read with its own field prefix.
+    private static func layers(_ reader: FieldReader, _ key: String) throws -> [LayerSpec] {
+        guard let value = reader.object[key] else { return [] }
+        guard let list = value as? [Any] else { throw reader.fail(key, "a list of layers") }
+        return try list.enumerated().map { index, item in
+            guard let object = item as? [String: Any] else {
+                throw BackpropError.malformed(
+                    path: reader.source, field: reader.prefix + "\(key)[\(index)]", expected: "an object with a \"type\"",
+                    found: "\(item)")
+            }
+            return try LayerSpec(json: FieldReader(object: object, source: reader.source, prefix: reader.prefix + "\(key)[\(index)]."))
+        }
+    }
+
+    /// The one layer under `key`.
+    private static func nested(_ reader: FieldReader, _ key: String) throws -> LayerSpec {
+        guard let object = reader.object[key] as? [String: Any] else { throw reader.fail(key, "a layer object with a \"type\"") }
+        return try LayerSpec(json: FieldReader(object: object, source: reader.source, prefix: reader.prefix + key + "."))
     }
 
     /// Every `type` of the architecture file.
     public static let typeNames = [
         "dense", "conv2d", "conv1d", "conv2d_transpose", "locally_connected2d", "locally_connected1d", "maxout", "max_pool2d",
         "avg_pool2d", "global_avg_pool2d", "zero_padding2d", "batch_norm", "activation", "dropout", "flatten", "reshape",
-        "normalization", "residual",
+        "normalization", "residual", "simple_rnn", "lstm", "gru", "bidirectional", "embedding", "layer_norm", "time_distributed",
+        "masking",
     ]
 
     /// The layer's `type` in the architecture file: `dense`, `conv2d`, `flatten`…
@@ -282,6 +335,18 @@ extension LayerSpec {
             var object: [String: Any] = ["type": "residual", "layers": body.map(\.jsonObject)]
             if !shortcut.isEmpty { object["shortcut"] = shortcut.map(\.jsonObject) }
             return object
+        case .recurrent(let cell, let units, let sequences, let reverse, let regularizer, let weights):
+            var object: [String: Any] = [
+                "type": cell.jsonType, "units": units, "return_sequences": sequences, "reverse": reverse,
+            ]
+            if cell == .relu { object["activation"] = "relu" }
+            return merged(object, weightFields(nil, regularizer, weights))
+        case .bidirectional(let layer, let merge): return ["type": "bidirectional", "layer": layer.jsonObject, "merge": merge.rawValue]
+        case .embedding(let vocabulary, let dimension, let maskZero):
+            return ["type": "embedding", "vocabulary": vocabulary, "dimension": dimension, "mask_zero": maskZero]
+        case .layerNorm(let epsilon): return ["type": "layer_norm", "epsilon": epsilon]
+        case .timeDistributed(let layer): return ["type": "time_distributed", "layer": layer.jsonObject]
+        case .masking(let value): return ["type": "masking", "value": value]
         }
     }
 }
@@ -320,5 +385,16 @@ extension ActivationFunction {
             return
         }
         return nil
+    }
+}
+
+extension RecurrentGeometry.Cell {
+    /// The architecture file's `type`.
+    var jsonType: String {
+        switch self {
+        case .tanh, .relu: "simple_rnn"
+        case .lstm: "lstm"
+        case .gru: "gru"
+        }
     }
 }

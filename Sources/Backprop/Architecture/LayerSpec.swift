@@ -52,6 +52,21 @@ public enum LayerSpec: Sendable, Equatable {
     case normalization(kind: Normalization.Kind = .standardization, perChannel: Bool = false)
     /// `Residual(body:shortcut:)`: body(x) + shortcut(x); an empty shortcut is the identity.
     case residual(body: [LayerSpec], shortcut: [LayerSpec] = [])
+    /// `SimpleRNN` (cell `.tanh`/`.relu`), `LSTM` or `GRU` over [steps, features]: [steps, units]
+    /// with `returnSequences`, else [units]. The kernel initializer is Wᵢₕ's; Wₕₕ is orthogonal.
+    case recurrent(
+        cell: RecurrentGeometry.Cell, units: Int, returnSequences: Bool = false, reverse: Bool = false,
+        regularizer: Regularizer? = nil, weights: WeightOptions = .init())
+    /// `Bidirectional(layer, merge:)` around a recurrent spec.
+    indirect case bidirectional(LayerSpec, merge: Bidirectional.Merge = .concatenate)
+    /// `Embedding(vocabulary:dimension:maskZero:)`: [steps] of ids → [steps, dimension].
+    case embedding(vocabulary: Int, dimension: Int, maskZero: Bool = false)
+    /// `LayerNorm(features:epsilon:)` over the last axis.
+    case layerNorm(epsilon: Float = 1e-5)
+    /// `TimeDistributed(layer)`: the layer applied to each step of [steps, …].
+    indirect case timeDistributed(LayerSpec)
+    /// `Masking(value:)`: steps whose features all equal `value` are padding for the recurrent layers.
+    case masking(value: Float = 0)
 
     /// The layer's name in summaries and errors.
     public var name: String {
@@ -74,6 +89,13 @@ public enum LayerSpec: Sendable, Equatable {
         case .reshape(let shape): "Reshape(\(shape))"
         case .normalization: "Normalization"
         case .residual(let body, let shortcut): "Residual(\(body.count) layers\(shortcut.isEmpty ? "" : ", projection"))"
+        case .recurrent(let cell, let units, let sequences, let reverse, _, _):
+            "\(cell.layerName)(\(units)\(sequences ? ", sequences" : "")\(reverse ? ", reverse" : ""))"
+        case .bidirectional(let layer, let merge): "Bidirectional(\(layer.name), \(merge.rawValue))"
+        case .embedding(let vocabulary, let dimension, _): "Embedding(\(vocabulary) × \(dimension))"
+        case .layerNorm: "LayerNorm"
+        case .timeDistributed(let layer): "TimeDistributed(\(layer.name))"
+        case .masking(let value): "Masking(\(value))"
         }
     }
 
@@ -188,6 +210,41 @@ public enum LayerSpec: Sendable, Equatable {
                 throw fail("the body gives \(output) but the shortcut \(skip); add a projection shortcut (a strided 1×1 conv2d)")
             }
             return (output, bodyParameters + shortcutParameters)
+        case .recurrent(let cell, let units, let sequences, _, _, let weights):
+            try positive(units)
+            guard input.rank == 2, input[1] > 0 else { throw fail("input must be [steps, features] (a sequence)") }
+            let width = try product(cell.gateCount, units)
+            return (
+                sequences ? [input[0], units] : [units],
+                weights.parameterCount(kernel: try product(width, input[1] + units), bias: try product(2, width))
+            )
+        case .bidirectional(let layer, let merge):
+            guard case .recurrent(_, _, _, false, _, _) = layer else {
+                throw fail("the wrapped layer must be a forward simple_rnn, lstm or gru")
+            }
+            let (output, parameters) = try layer.plan(for: input)
+            var merged = output.dimensions
+            if merge == .concatenate { merged[merged.count - 1] *= 2 }
+            return (Shape(merged), try product(2, parameters))
+        case .embedding(let vocabulary, let dimension, _):
+            try positive(vocabulary, dimension)
+            guard input.rank == 1 else { throw fail("input must be [steps] of integer ids") }
+            return ([input[0], dimension], try product(vocabulary, dimension))
+        case .layerNorm(let epsilon):
+            guard epsilon >= 0 else { throw fail("epsilon must be ≥ 0") }
+            guard let features = input.last, features > 0 else { throw fail("the input needs a last axis of features") }
+            return (input, try product(2, features))
+        case .timeDistributed(let layer):
+            guard input.rank >= 2 else { throw fail("input must be [steps, …]") }
+            switch layer {
+            case .dense, .layerNorm, .activation, .dropout: break
+            default: throw fail("time_distributed takes a dense, layer_norm, activation or dropout layer (others act per step already)")
+            }
+            let (output, parameters) = try layer.plan(for: Shape(Array(input.dimensions.dropFirst())))
+            return (Shape([input[0]] + output.dimensions), parameters)
+        case .masking:
+            guard input.rank == 2 else { throw fail("input must be [steps, features]") }
+            return (input, 0)
         case .reshape(let shape):
             guard !shape.isEmpty, shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
                 throw fail("the shape needs positive extents and at most one -1, got \(shape)")
@@ -286,6 +343,49 @@ public enum LayerSpec: Sendable, Equatable {
                     })
             }
             return Residual(body: build(body), shortcut: shortcut.isEmpty ? nil : build(shortcut))
+        case .recurrent(let cell, let units, let sequences, let reverse, let regularizer, let w):
+            return Self.recurrentLayer(cell, input[1], units, sequences, reverse, regularizer, w)
+        case .bidirectional(let layer, let merge):
+            guard case .recurrent(let cell, let units, let sequences, _, let regularizer, let w) = layer else {
+                preconditionFailure("plan(for:) accepts only recurrent layers inside bidirectional")
+            }
+            return Bidirectional(Self.recurrentLayer(cell, input[1], units, sequences, false, regularizer, w), merge: merge)
+        case .embedding(let vocabulary, let dimension, let maskZero):
+            return Embedding(vocabulary: vocabulary, dimension: dimension, maskZero: maskZero)
+        case .layerNorm(let epsilon): return LayerNorm(features: input.last!, epsilon: epsilon)
+        case .timeDistributed(let layer): return TimeDistributed(layer.makeLayer(for: Shape(Array(input.dimensions.dropFirst()))))
+        case .masking(let value): return Masking(value: value)
+        }
+    }
+
+    private static func recurrentLayer(
+        _ cell: RecurrentGeometry.Cell, _ inputSize: Int, _ units: Int, _ sequences: Bool, _ reverse: Bool,
+        _ regularizer: Regularizer?, _ w: WeightOptions
+    ) -> any RecurrentLayer {
+        switch cell {
+        case .lstm:
+            LSTM(
+                inputSize, units, returnSequences: sequences, reverse: reverse, useBias: w.useBias, inputInitializer: w.kernelInitializer,
+                kernelRegularizer: regularizer)
+        case .gru:
+            GRU(
+                inputSize, units, returnSequences: sequences, reverse: reverse, useBias: w.useBias, inputInitializer: w.kernelInitializer,
+                kernelRegularizer: regularizer)
+        case .tanh, .relu:
+            SimpleRNN(
+                inputSize, units, relu: cell == .relu, returnSequences: sequences, reverse: reverse, useBias: w.useBias,
+                inputInitializer: w.kernelInitializer, kernelRegularizer: regularizer)
+        }
+    }
+}
+
+extension RecurrentGeometry.Cell {
+    /// The layer's name: SimpleRNN, LSTM, GRU.
+    var layerName: String {
+        switch self {
+        case .tanh, .relu: "SimpleRNN"
+        case .lstm: "LSTM"
+        case .gru: "GRU"
         }
     }
 }

@@ -33,6 +33,8 @@ extension PyTorchModule {
             }
         }
         var blocks = 0
+        var maskedSteps: Int? = nil
+        forward.append("mask = None  # [N, steps], True where a step is real (Masking, Embedding(mask_zero))")
         func emit(_ steps: [Architecture.Step]) {
             for (index, step) in steps.enumerated() {
                 let input = step.input
@@ -203,6 +205,62 @@ extension PyTorchModule {
                     toChannelsLast()
                     forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
                     layout = .other
+                case .recurrent(let cell, let units, let sequences, let reverse, _, let weights):
+                    toChannelsLast()
+                    modules.append("\"\(index)\": \(Self.recurrentModule(cell, input[1], units, weights, bidirectional: false)),")
+                    forward.append(
+                        "x = recurrent(\(container)[\"\(index)\"], x, mask, return_sequences=\(Self.flag(sequences)), reverse=\(Self.flag(reverse)))"
+                    )
+                    layout = .other
+                case .bidirectional(let layer, let merge):
+                    toChannelsLast()
+                    guard case .recurrent(let cell, let units, let sequences, _, _, let weights) = layer else { break }
+                    modules.append("\"\(index)\": \(Self.recurrentModule(cell, input[1], units, weights, bidirectional: true)),")
+                    forward.append(
+                        "x = recurrent(\(container)[\"\(index)\"], x, mask, return_sequences=\(Self.flag(sequences)), merge=\"\(merge.rawValue)\")"
+                    )
+                    layout = .other
+                case .embedding(let vocabulary, let dimension, let maskZero):
+                    modules.append("\"\(index)\": torch.nn.Embedding(\(vocabulary), \(dimension)),")
+                    if maskZero { forward.append("mask = x != 0") }
+                    forward.append("x = \(container)[\"\(index)\"](x.long())")
+                    layout = .other
+                case .layerNorm(let epsilon):
+                    toChannelsLast()
+                    modules.append("\"\(index)\": torch.nn.LayerNorm(\(input.last!), eps=\(Self.number(epsilon))),")
+                    forward.append("x = \(call(index))")
+                    layout = .other
+                case .timeDistributed(let inner):
+                    toChannelsLast()
+                    let features = input.last!
+                    switch inner {
+                    case .dense(let units, let function, _, let weights):
+                        modules.append("\"\(index)\": TimeDistributed(torch.nn.Linear(\(features), \(units)\(Self.bias(weights)))),")
+                        forward.append("x = \(call(index))")
+                        activation(function)
+                    case .layerNorm(let epsilon):
+                        modules.append("\"\(index)\": TimeDistributed(torch.nn.LayerNorm(\(features), eps=\(Self.number(epsilon)))),")
+                        forward.append("x = \(call(index))")
+                    case .dropout(let rate):
+                        modules.append("\"\(index)\": torch.nn.Dropout(\(Self.number(rate))),")
+                        forward.append("x = \(call(index))")
+                    case .activation(let function):
+                        activation(function)
+                    default:
+                        break  // plan() admits nothing else inside time_distributed
+                    }
+                    layout = .other
+                case .masking(let value):
+                    toChannelsLast()
+                    forward.append("mask = (x != \(Self.number(value))).any(dim=-1)")
+                    forward.append("x = x * mask.unsqueeze(-1)")
+                    layout = .other
+                }
+                // The sequence mask lasts while the time axis does (as in Backprop's Sequential).
+                if maskedSteps == nil, Self.startsMask(step.layer) { maskedSteps = step.output.first }
+                if let steps = maskedSteps, !(step.output.rank >= 2 && step.output[0] == steps) {
+                    forward.append("mask = None")
+                    maskedSteps = nil
                 }
             }
         }
@@ -332,6 +390,56 @@ extension PyTorchModule {
                     return total / F.avg_pool2d(F.pad(ones, self.pads), self.size, self.stride)
 
 
+            def recurrent(rnn, x, mask, return_sequences, reverse=False, merge=None):
+                \"\"\"Runs rnn (batch_first, one layer) as Backprop does: a masked step keeps the state and
+                outputs zeros, so the last state is that of the last real step; reverse runs each sequence's
+                real steps from the last to the first; outputs stay aligned with the inputs. The real steps
+                are gathered to the front, packed, run and scattered back.\"\"\"
+                n, steps = x.shape[0], x.shape[1]
+                if mask is None:
+                    mask = torch.ones(n, steps, dtype=torch.bool, device=x.device)
+                lengths = mask.sum(dim=1)
+                order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
+                positions = torch.arange(steps, device=x.device).expand(n, steps)
+                real = positions < lengths.unsqueeze(1)
+                if reverse:
+                    flipped = (lengths.unsqueeze(1) - 1 - positions).clamp(min=0)
+                    order = order.gather(1, torch.where(real, flipped, positions))
+                gathered = x.gather(1, order.unsqueeze(-1).expand(-1, -1, x.shape[2]))
+                packed = torch.nn.utils.rnn.pack_padded_sequence(
+                    gathered, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+                out, hidden = rnn(packed)
+                out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=steps)
+                out = out * (real & (lengths > 0).unsqueeze(1)).unsqueeze(-1)
+                if isinstance(hidden, tuple):
+                    hidden = hidden[0]
+                half = out.shape[2] // 2
+                if return_sequences:
+                    y = torch.zeros_like(out).scatter(1, order.unsqueeze(-1).expand(-1, -1, out.shape[2]), out)
+                elif rnn.bidirectional:
+                    # Last states: the forward direction's after the last real step, the backward one's after the first.
+                    y = torch.cat([hidden[0], hidden[1]], dim=1) * (lengths > 0).unsqueeze(1)
+                else:
+                    y = hidden[0] * (lengths > 0).unsqueeze(1)
+                if merge is None or merge == "concat":
+                    return y
+                a, b = y[..., :half], y[..., half:]
+                return {"sum": a + b, "ave": (a + b) / 2, "mul": a * b}[merge]
+
+
+            class TimeDistributed(torch.nn.Module):
+                \"\"\"Applies a layer to each step of [N, steps, ...].\"\"\"
+
+                def __init__(self, layer):
+                    super().__init__()
+                    self.layer = layer
+
+                def forward(self, x):
+                    n, steps = x.shape[0], x.shape[1]
+                    y = self.layer(x.reshape(n * steps, *x.shape[2:]))
+                    return y.reshape(n, steps, *y.shape[1:])
+
+
             class Block(torch.nn.Module):
                 \"\"\"A residual block's branches, body.layers and shortcut.layers (empty: the identity).\"\"\"
 
@@ -361,6 +469,35 @@ extension PyTorchModule {
         let columns = padding.resolve(size: input[1], window: window.columns, stride: stride.columns, axis: 1)!
         return ((rows.before, rows.after), (columns.before, columns.after))
     }
+
+    /// `torch.nn.LSTM(…)`, `GRU` or `RNN`, batch first, one layer.
+    static func recurrentModule(
+        _ cell: RecurrentGeometry.Cell, _ features: Int, _ units: Int, _ weights: WeightOptions, bidirectional: Bool
+    )
+        -> String
+    {
+        let kind: String
+        switch cell {
+        case .lstm: kind = "LSTM"
+        case .gru: kind = "GRU"
+        case .tanh: kind = "RNN"
+        case .relu: kind = "RNN"
+        }
+        let nonlinearity = cell == .relu ? ", nonlinearity=\"relu\"" : ""
+        return
+            "torch.nn.\(kind)(\(features), \(units), batch_first=True\(nonlinearity)\(Self.bias(weights))\(bidirectional ? ", bidirectional=True" : ""))"
+    }
+
+    /// Whether the layer starts a sequence mask.
+    static func startsMask(_ layer: LayerSpec) -> Bool {
+        switch layer {
+        case .masking: true
+        case .embedding(_, _, let maskZero): maskZero
+        default: false
+        }
+    }
+
+    static func flag(_ value: Bool) -> String { value ? "True" : "False" }
 
     /// `, bias=False` for a layer without bias.
     static func bias(_ weights: WeightOptions) -> String { weights.useBias ? "" : ", bias=False" }

@@ -36,6 +36,15 @@ public struct PyTorchModule: Sendable {
         var tensors: [Mapping] = []
         var counters: [String] = []
         var layout: Layout = architecture.inputShape.rank == 3 ? .channelsLast : .other
+        /// A recurrent layer's four tensors: Backprop's names under `inner`, PyTorch's `…_l0` + `suffix`.
+        func recurrentMappings(_ prefix: String, _ inner: String, _ suffix: String) {
+            for (ours, theirs) in [
+                ("inputWeight", "weight_ih_l0"), ("recurrentWeight", "weight_hh_l0"), ("inputBias", "bias_ih_l0"),
+                ("recurrentBias", "bias_hh_l0"),
+            ] {
+                tensors.append(Mapping(backprop: prefix + inner + ours, pytorch: prefix + theirs + suffix, transform: .same))
+            }
+        }
         func walk(_ steps: [Architecture.Step], prefix container: String) {
             for (index, step) in steps.enumerated() {
                 let prefix = "\(container)\(index)."
@@ -92,6 +101,23 @@ public struct PyTorchModule: Sendable {
                     layout = .channelsFirst
                 case .globalAveragePooling2D, .reshape:
                     layout = step.output.rank == 3 ? .channelsLast : .other
+                case .recurrent:
+                    recurrentMappings(prefix, "", "")
+                    layout = .other
+                case .bidirectional:
+                    recurrentMappings(prefix, "forward.", "")
+                    recurrentMappings(prefix, "backward.", "_reverse")
+                    layout = .other
+                case .embedding, .layerNorm:
+                    weightAndBias("", .same)
+                    layout = .other
+                case .timeDistributed(let inner):
+                    // The architecture file allows dense, layer_norm, activation and dropout inside.
+                    if case .dense = inner { weightAndBias("layer.", .transpose2D) }
+                    if case .layerNorm = inner { weightAndBias("layer.", .same) }
+                    layout = .other
+                case .masking:
+                    layout = .other
                 case .activation, .dropout:
                     break
                 }

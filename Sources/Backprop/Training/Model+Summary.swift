@@ -12,7 +12,11 @@ extension Model {
         func shape(_ x: Tensor) -> String { "(None, " + x.shape.dimensions.dropFirst().map(String.init).joined(separator: ", ") + ")" }
         /// A row per layer; a residual block's branches follow it, indented (the tree of the model walk).
         func add(_ layer: any Layer, _ x: Tensor, indent: String) -> Tensor {
-            let base = layer.typeName.prefix(1).lowercased() + layer.typeName.dropFirst()
+            // Keras-style: the leading capitals in lower case (lstm, gru, conv2D, simpleRNN).
+            let type = layer.typeName
+            let capitals = type.prefix { $0.isUppercase }.count
+            let lowered = capitals == type.count || capitals <= 1 ? capitals : capitals - 1
+            let base = type.prefix(lowered).lowercased() + type.dropFirst(lowered)
             let index = counts[base, default: 0]
             counts[base] = index + 1
             let name = index == 0 ? base : "\(base)_\(index)"

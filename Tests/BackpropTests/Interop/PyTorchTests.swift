@@ -31,14 +31,38 @@ struct PyTorchTests {
         let model = try architecture.makeModel()
         var generator = RandomGenerator(seed: seed)
         let count = 64
-        let x = Tensor(
-            (0..<(count * architecture.inputShape.elementCount)).map { _ in generator.nextUniform() },
-            shape: Shape([count] + architecture.inputShape.dimensions))
+        let x = sampleInputs(architecture, count: count, seed: seed)
         let y = Tensor((0..<count).map { Float($0 % classes) }, shape: [count])
         if let normalization = (model.network as? Sequential)?.layers.first as? Normalization { normalization.adapt(x) }
         model.compile(optimizer: Adam(learningRate: 0.01), loss: SoftmaxCrossEntropy())
         model.fit(x, y, batchSize: 16, epochs: 2, verbose: false)
         return model
+    }
+
+    /// Inputs the architecture takes: integer ids (zero-padded at the end) for an embedding,
+    /// sequences with all-zero steps (padding at the end and gaps) after a masking layer.
+    static func sampleInputs(_ architecture: Architecture, count: Int, seed: UInt64) -> Tensor {
+        let shape = architecture.inputShape
+        var x = inputs(shape, count: count, seed: seed).scalars
+        var generator = RandomGenerator(seed: seed + 100)
+        switch architecture.layers.first {
+        case .embedding(let vocabulary, _, _):
+            let steps = shape[0]
+            for sample in 0..<count {
+                let length = 1 + sample % steps
+                for t in 0..<steps { x[sample * steps + t] = t < length ? Float(1 + generator.next() % UInt64(vocabulary - 1)) : 0 }
+            }
+        case .masking:
+            let (steps, features) = (shape[0], shape[1])
+            for sample in 0..<count {
+                let length = 1 + sample % steps
+                for t in 0..<steps where t >= length || (t == 1 && sample % 3 == 0) {
+                    for f in 0..<features { x[(sample * steps + t) * features + f] = 0 }
+                }
+            }
+        default: break
+        }
+        return Tensor(x, shape: Shape([count] + shape.dimensions))
     }
 
     static func inputs(_ shape: Shape, count: Int, seed: UInt64) -> Tensor {
@@ -129,6 +153,29 @@ struct PyTorchTests {
                 ])
         ),
         ("resnet8", .preset(.resnet, inputShape: [12, 12, 1], outputs: 4, options: .init(width: 0.5, depth: 8))),
+        ("lstm", .preset(.lstm, inputShape: [6, 5, 1], outputs: 4, options: .init(width: 0.1))),
+        ("gru", .preset(.gru, inputShape: [9], outputs: 3, options: .init(width: 0.05))),
+        (
+            "sequence",
+            Architecture(
+                inputShape: [7, 3],
+                layers: [
+                    .masking(value: 0), .recurrent(cell: .gru, units: 6, returnSequences: true),
+                    .bidirectional(.recurrent(cell: .lstm, units: 5, returnSequences: true)),
+                    .timeDistributed(.dense(units: 4, activation: .relu)), .layerNorm(),
+                    .bidirectional(.recurrent(cell: .tanh, units: 3, returnSequences: true, weights: .init(useBias: false)), merge: .sum),
+                    .recurrent(cell: .relu, units: 4, reverse: true), .dense(units: 3),
+                ])
+        ),
+        (
+            "embedding",
+            Architecture(
+                inputShape: [6],
+                layers: [
+                    .embedding(vocabulary: 9, dimension: 4, maskZero: true), .recurrent(cell: .lstm, units: 5, returnSequences: true),
+                    .recurrent(cell: .gru, units: 4, reverse: true), .dense(units: 3),
+                ])
+        ),
         (
             "table",
             Architecture(
@@ -145,7 +192,7 @@ struct PyTorchTests {
         try model.save(to: folder + "/model.safetensors", metadata: ["backprop.task": "classification"])
         let export = Tool.run(["export", folder + "/model.safetensors", folder + "/pytorch"])
         #expect(export.status == 0, "\(export)")
-        let x = Self.inputs(architecture.inputShape, count: 50, seed: 9)
+        let x = Self.sampleInputs(architecture, count: 50, seed: 9)
         try NumPyArray(shape: x.shape.dimensions, values: x.scalars).write(to: folder + "/x.npy")
         try Self.python(["outputs", folder + "/pytorch", folder + "/x.npy", folder + "/torch.npy"])
         let theirs = try NumPyArray(contentsOf: folder + "/torch.npy")
@@ -164,7 +211,7 @@ struct PyTorchTests {
         let model = try Self.trainedModel(architecture, seed: UInt64(index + 11), classes: classes)
         try model.save(to: folder + "/model.safetensors", metadata: ["backprop.task": "classification"])
         #expect(Tool.run(["export", folder + "/model.safetensors", folder + "/pytorch"]).status == 0)
-        let x = Self.inputs(architecture.inputShape, count: 32, seed: 10)
+        let x = Self.sampleInputs(architecture, count: 32, seed: 10)
         try NumPyArray(shape: x.shape.dimensions, values: x.scalars).write(to: folder + "/x.npy")
         try Self.python(["train", folder + "/pytorch", folder + "/x.npy", folder + "/trained"])
         for dtype in ["f32", "f16", "bf16", "f64"] {
