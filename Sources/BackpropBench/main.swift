@@ -29,7 +29,7 @@ struct Options {
             case "--output": output = iterator.next() ?? output
             case "-h", "--help":
                 print(
-                    "usage: backprop-bench [gemm|mlp|cnn|vgg|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg]"
+                    "usage: backprop-bench [gemm|mlp|cnn|vgg|lstm|gru|autoencoder|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg|FILE.png]"
                 )
                 exit(0)
             default: command = argument
@@ -411,6 +411,12 @@ do {
     case "vgg":
         benchmarkVGG(steps: options.steps)
         checkKernels()
+    case "lstm": try benchmarkRecurrent(.lstm, epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "gru": try benchmarkRecurrent(.gru, epochs: options.epochs, dataDirectory: options.dataDirectory)
+    case "autoencoder":
+        try trainAutoencoder(
+            epochs: options.epochs, dataDirectory: options.dataDirectory,
+            output: options.output == "depth-study.svg" ? "autoencoder.png" : options.output)
     case "augment": try benchmarkAugmentation(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "checkpoint": try benchmarkCheckpoints(epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "monitor": try benchmarkMonitoring(epochs: options.epochs, dataDirectory: options.dataDirectory)
@@ -426,7 +432,7 @@ do {
         checkKernels()
         benchmarkGEMM()
     default:
-        print("unknown benchmark \(options.command); use gemm, mlp or all")
+        print("unknown benchmark \(options.command); see --help")
         exit(2)
     }
 } catch {

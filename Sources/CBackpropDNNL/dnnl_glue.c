@@ -18,22 +18,55 @@ static void create_engine(void) {
     dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
 }
 
+// Every primitive owns its scratchpad (oneDNN's user-managed mode). The library's default keeps one
+// scratchpad per *creating* thread, freed when that thread exits; Swift runs work on pool threads
+// that come and go, so a cached primitive executed later on another thread wrote through a freed
+// or null scratchpad (a crash in convolution backward weights, seen on AVX2 kernels). Callers
+// hold the object's lock while executing, so one scratchpad per primitive suffices.
 typedef struct {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t primitive;
+    dnnl_memory_t scratchpad;
+    void *scratchpad_buffer;
 } primitive;
 
 static void destroy_primitive(primitive *p) {
     if (p->primitive) dnnl_primitive_destroy(p->primitive);
     if (p->pd) dnnl_primitive_desc_destroy(p->pd);
+    if (p->scratchpad) dnnl_memory_destroy(p->scratchpad);
+    free(p->scratchpad_buffer);
     p->primitive = NULL;
     p->pd = NULL;
+    p->scratchpad = NULL;
+    p->scratchpad_buffer = NULL;
+}
+
+/// Creates the primitive and its scratchpad from a descriptor made with user-managed scratchpad.
+static dnnl_status_t finish_primitive(primitive *p) {
+    dnnl_status_t status = dnnl_primitive_create(&p->primitive, p->pd);
+    if (status != dnnl_success) return status;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0);
+    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (size == 0) return dnnl_success;
+    if (posix_memalign(&p->scratchpad_buffer, 64, size) != 0) return dnnl_out_of_memory;
+    return dnnl_memory_create(&p->scratchpad, md, engine, p->scratchpad_buffer);
+}
+
+/// Attributes with user-managed scratchpad, plus whatever `base` sets.
+static dnnl_primitive_attr_t scratchpad_attr(const_dnnl_primitive_attr_t base) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (base) dnnl_primitive_attr_clone(&attr, base);
+    else dnnl_primitive_attr_create(&attr);
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    return attr;
 }
 
 static int make_primitive_with(primitive *p, const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint,
-                               const_dnnl_primitive_attr_t attr, const char *what, char *error, size_t error_size) {
+                               const_dnnl_primitive_attr_t base, const char *what, char *error, size_t error_size) {
+    dnnl_primitive_attr_t attr = scratchpad_attr(base);
     dnnl_status_t status = dnnl_primitive_desc_create(&p->pd, desc, attr, engine, hint);
-    if (status == dnnl_success) status = dnnl_primitive_create(&p->primitive, p->pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (status == dnnl_success) status = finish_primitive(p);
     if (status != dnnl_success) {
         snprintf(error, error_size, "oneDNN rejected the %s: %s", what, dnnl_status2str(status));
         return 0;
@@ -44,6 +77,14 @@ static int make_primitive_with(primitive *p, const_dnnl_op_desc_t desc, const_dn
 static int make_primitive(primitive *p, const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint,
                           const char *what, char *error, size_t error_size) {
     return make_primitive_with(p, desc, hint, NULL, what, error, error_size);
+}
+
+/// Runs `p` with `args` and its scratchpad (at most 11 arguments).
+static int execute(const primitive *p, int count, dnnl_exec_arg_t *args) {
+    dnnl_exec_arg_t all[12];
+    memcpy(all, args, (size_t)count * sizeof(dnnl_exec_arg_t));
+    if (p->scratchpad) all[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, p->scratchpad};
+    return dnnl_primitive_execute(p->primitive, stream, count, all) == dnnl_success ? 0 : -1;
 }
 
 static const char *implementation(const primitive *p) {
@@ -64,8 +105,10 @@ static int make_layout_change(layout_change *c, const dnnl_memory_desc_t *from, 
     memset(c, 0, sizeof(*c));
     if (dnnl_memory_desc_equal(from, to)) return 1;
     c->needed = 1;
-    dnnl_status_t status = dnnl_reorder_primitive_desc_create(&c->reorder.pd, from, engine, to, engine, NULL);
-    if (status == dnnl_success) status = dnnl_primitive_create(&c->reorder.primitive, c->reorder.pd);
+    dnnl_primitive_attr_t attr = scratchpad_attr(NULL);
+    dnnl_status_t status = dnnl_reorder_primitive_desc_create(&c->reorder.pd, from, engine, to, engine, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (status == dnnl_success) status = finish_primitive(&c->reorder);
     if (status == dnnl_success) status = dnnl_memory_create(&c->from, from, engine, DNNL_MEMORY_NONE);
     if (status == dnnl_success) status = dnnl_memory_create(&c->to, to, engine, DNNL_MEMORY_NONE);
     if (status != dnnl_success) {
@@ -79,7 +122,7 @@ static int run_layout_change(layout_change *c, const void *from, void *to) {
     dnnl_memory_set_data_handle(c->from, (void *)from);
     dnnl_memory_set_data_handle(c->to, to);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, c->from}, {DNNL_ARG_TO, c->to}};
-    return dnnl_primitive_execute(c->reorder.primitive, stream, 2, args) == dnnl_success ? 0 : -1;
+    return execute(&c->reorder, 2, args);
 }
 
 static void destroy_layout_change(layout_change *c) {
@@ -189,10 +232,6 @@ void bp_conv_destroy(bp_conv *conv) {
                                 conv->diff_src, conv->weights_bwd, conv->diff_weights, conv->diff_bias};
     for (size_t i = 0; i < sizeof(memories) / sizeof(memories[0]); i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
     free(conv);
-}
-
-static int execute(const primitive *p, int count, dnnl_exec_arg_t *args) {
-    return dnnl_primitive_execute(p->primitive, stream, count, args) == dnnl_success ? 0 : -1;
 }
 
 int bp_conv_forward(bp_conv *conv, const float *src, const float *weights, const float *bias, float *dst) {

@@ -34,7 +34,14 @@ struct ArchitectureFileTests {
 
     @Test(
         arguments: [
-            (#"{"input_shape": [4], "layers": [{"type": "lstm"}]}"#, "layers[0].type"),
+            (#"{"input_shape": [4], "layers": [{"type": "transformer"}]}"#, "layers[0].type"),
+            (#"{"input_shape": [4], "layers": [{"type": "lstm"}]}"#, "layers[0].units"),
+            (#"{"input_shape": [4, 2], "layers": [{"type": "lstm", "units": 3, "activation": "relu"}]}"#, "layers[0].activation"),
+            (#"{"input_shape": [4, 2], "layers": [{"type": "bidirectional", "layer": {"type": "dense", "units": 2}}]}"#, "layers[0].layer"),
+            (
+                #"{"input_shape": [4, 2], "layers": [{"type": "bidirectional", "layer": {"type": "gru", "units": 0}}]}"#,
+                "layers[0].layer.units"
+            ),
             (#"{"input_shape": [4], "layers": [{"type": "dense"}]}"#, "layers[0].units"),
             (#"{"input_shape": [4], "layers": [{"type": "dense", "units": 3, "activaton": "relu"}]}"#, "layers[0].activaton"),
             (#"{"input_shape": [4], "layers": [{"type": "dense", "units": 3, "activation": "swish"}]}"#, "layers[0].activation"),
@@ -160,7 +167,7 @@ struct ArchitectureFileTests {
 
     @Test(
         arguments: [
-            (#"{"type": "dense", "units": 2, "kernel_initializer": "orthogonal"}"#, "layers[0].kernel_initializer"),
+            (#"{"type": "dense", "units": 2, "kernel_initializer": "orthonormal"}"#, "layers[0].kernel_initializer"),
             (#"{"type": "dense", "units": 2, "bias_initializer": "normal(-1)"}"#, "layers[0].bias_initializer"),
             (#"{"type": "dense", "units": 2, "use_bias": "no"}"#, "layers[0].use_bias"),
             (#"{"type": "dense", "units": 2, "bias_l2": -1}"#, "layers[0].bias_l2"),

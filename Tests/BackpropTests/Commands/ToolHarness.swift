@@ -133,6 +133,16 @@ enum TinyData {
         return write(lines.joined(separator: "\n"), "regression.csv")
     }()
 
+    /// A noisy sine (period ≈ 21 steps, noise σ 0.05) cut into windows: t0…t15, then the value
+    /// to forecast, `next`. 400 rows.
+    static let sineWindowsCSV: String = {
+        var generator = RandomGenerator(seed: 13)
+        let series = (0..<420).map { Float(sin(0.3 * Double($0))) + generator.nextNormal() * 0.05 }
+        var lines = [((0..<16).map { "t\($0)" } + ["next"]).joined(separator: ",")]
+        for start in 0..<400 { lines.append(series[start...(start + 16)].map { "\($0)" }.joined(separator: ",")) }
+        return write(lines.joined(separator: "\n"), "sine.csv")
+    }()
+
     /// 8×8 gray images in two class folders ("left" bright on the left, "right" on the right).
     static let imageFolder: String = {
         let folder = root + "/images"

@@ -140,6 +140,29 @@ struct TrainOptionTests {
         #expect(throws: Error.self) { try Self.train(["--task", "regression"]) }  // text labels
     }
 
+    /// Forecasting the next value of a noisy sine from the 16 before it: the recurrent presets read
+    /// a table row as a sequence and beat the persistence forecast (tomorrow = today) by far.
+    @Test(arguments: ["gru", "lstm"])
+    func recurrentPresetsForecastASeries(_ model: String) throws {
+        let (outcome, _) = try Self.train([
+            "--data", TinyData.sineWindowsCSV, "--label-column", "next", "--task", "regression", "--model", model, "--width", "0.25",
+            "--epochs", "25", "--lr", "0.01", "--batch-size", "32",
+        ])
+        let layers = Self.layers(outcome)
+        #expect(layers.contains { $0 is any RecurrentLayer })
+        let report = try #require(outcome.regression)
+        // Persistence: R² = 1 − Σ(x₁₅ − next)² / Σ(next − mean)², about 0.9 for this series.
+        let rows = try String(contentsOfFile: TinyData.sineWindowsCSV, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",").compactMap { Double($0) } }
+        let targets: [Double] = rows.map { $0[16] }
+        let mean = targets.reduce(0, +) / Double(rows.count)
+        let persistenceError: Double = rows.map { ($0[15] - $0[16]) * ($0[15] - $0[16]) }.reduce(0, +)
+        let variance: Double = targets.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        let persistence = 1 - persistenceError / variance
+        #expect(
+            report.rSquared > 0.97 && report.rSquared > persistence + 0.05, "\(model): R² \(report.rSquared), persistence \(persistence)")
+    }
+
     @Test func lossesFollowTheOption() throws {
         let regression = ["--data", TinyData.regressionCSV, "--epochs", "1"]
         #expect(try Self.train(regression + ["--loss", "mae"]).outcome.run.loss is MeanAbsoluteError)

@@ -29,9 +29,15 @@ struct PyTorchTests {
     static func trainedModel(_ architecture: Architecture, seed: UInt64, classes: Int) throws -> Model {
         seedGlobalRandom(seed)
         let model = try architecture.makeModel()
-        var generator = RandomGenerator(seed: seed)
         let count = 64
-        let x = sampleInputs(architecture, count: count, seed: seed)
+        var generator = RandomGenerator(seed: seed)
+        var x = Tensor(
+            (0..<(count * architecture.inputShape.elementCount)).map { _ in generator.nextUniform() },
+            shape: Shape([count] + architecture.inputShape.dimensions))
+        switch architecture.layers.first {
+        case .embedding, .masking: x = sampleInputs(architecture, count: count, seed: seed)
+        default: break
+        }
         let y = Tensor((0..<count).map { Float($0 % classes) }, shape: [count])
         if let normalization = (model.network as? Sequential)?.layers.first as? Normalization { normalization.adapt(x) }
         model.compile(optimizer: Adam(learningRate: 0.01), loss: SoftmaxCrossEntropy())

@@ -1,0 +1,39 @@
+import Backprop
+import Foundation
+
+/// The `--model lstm|gru` preset on Fashion-MNIST rows (28 steps of 28 features, 128 units, Dense
+/// to 10), batch 128, Adam 1e-3, as Benchmarks/bench_rnn_torch.py runs it in PyTorch. Prints the
+/// epochs, a summary and one JSON line for Benchmarks/compare-recurrent.sh.
+func benchmarkRecurrent(_ preset: Architecture.Preset, epochs: Int, dataDirectory: String) throws {
+    progress("\(preset.rawValue.uppercased()): training \(epochs) epochs")
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    seedGlobalRandom(0)
+    let model = try Architecture.preset(preset, inputShape: [28, 28, 1], outputs: 10).makeModel()
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
+    let seconds = history.epochs.map(\.seconds)
+    let training = Double(train.count) / median(Array(seconds.dropFirst().isEmpty ? seconds[...] : seconds.dropFirst()))
+    _ = model.predict(test.inputs.slice([0..<256]))
+    let start = Date()
+    let outputs = model.predict(test.inputs, batchSize: 256)
+    let inference = Double(test.count) / Date().timeIntervalSince(start)
+    let predicted = outputs.argmax(alongAxis: 1).scalars
+    let accuracy = Double(zip(predicted, test.labels.scalars).filter { $0 == $1 }.count) / Double(test.count)
+    // Per sample and step: 2·gates·units·(features + units) FLOPs forward; training ≈ 3× that.
+    let gates = preset == .lstm ? 4.0 : 3.0
+    let flops = 28 * 2 * gates * 128 * (28 + 128) + 2 * 128 * 10
+    print("\(preset.rawValue.uppercased()) 28×28 rows → 128 units → 10, batch 128, Adam, \(epochs) epochs on \(Backends.current.name)")
+    print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print(
+        String(
+            format:
+                "  training %.0f samples/s (median of epochs 2-%d, ≈%.0f GFLOP/s), inference %.0f samples/s (batch 256), test accuracy %.4f",
+            training, epochs, 3 * flops * training / 1e9, inference, accuracy))
+    let summary: [String: Any] = [
+        "summary": true, "framework": "backprop", "cell": preset.rawValue, "train_samples_per_s": (training * 10).rounded() / 10,
+        "inference_samples_per_s": inference.rounded(), "test_accuracy": accuracy,
+    ]
+    if let data = try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
