@@ -37,3 +37,35 @@ func benchmarkRecurrent(_ preset: Architecture.Preset, epochs: Int, dataDirector
         print(String(decoding: data, as: UTF8.self))
     }
 }
+
+/// GEMM throughput at the recurrent workload's shapes (batch 128, 28 steps, 28 features, 128
+/// units, 4 gates) for both GEMM libraries, untransposed: the per-step products bound the LSTM.
+func benchmarkRecurrentGEMMs() {
+    print("GEMM at the LSTM's shapes, 2 threads, GFLOP/s (median of 5 runs)")
+    print("  shape (m×k · k×n)                          oneDNN   OpenBLAS")
+    let shapes: [(String, Int, Int, Int)] = [
+        ("per step, forward", 128, 128, 512), ("per step, backward", 128, 512, 128), ("inputs, forward", 3584, 28, 512),
+        ("dWhh", 512, 3584, 128), ("dWih", 512, 3584, 28), ("dX", 3584, 512, 28),
+    ]
+    for (name, m, k, n) in shapes {
+        var generator = RandomGenerator(seed: 1)
+        let a = Tensor.randomNormal([m, k], generator: &generator)
+        let b = Tensor.randomNormal([k, n], generator: &generator)
+        var rates: [Double] = []
+        for library in GEMMLibrary.allCases {
+            Backends.current = CPUBackend(gemmLibrary: library)
+            for _ in 0..<20 { _ = matmul(a, b) }
+            let flops = 2.0 * Double(m * n * k)
+            let repetitions = max(10, Int(0.2 * 100e9 / flops))
+            var samples: [Double] = []
+            for _ in 0..<5 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<repetitions { _ = matmul(a, b) }
+                samples.append(flops * Double(repetitions) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) / 1e9)
+            }
+            rates.append(median(samples))
+        }
+        Backends.current = CPUBackend()
+        print("  " + "\(name) \(m)×\(k)·\(k)×\(n)".padding(toLength: 43, withPad: " ", startingAt: 0) + String(format: "%6.0f   %8.0f", rates[0], rates[1]))
+    }
+}

@@ -411,6 +411,7 @@ do {
     case "vgg":
         benchmarkVGG(steps: options.steps)
         checkKernels()
+    case "gemm-rnn": benchmarkRecurrentGEMMs()
     case "lstm": try benchmarkRecurrent(.lstm, epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "gru": try benchmarkRecurrent(.gru, epochs: options.epochs, dataDirectory: options.dataDirectory)
     case "autoencoder":

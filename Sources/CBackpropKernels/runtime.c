@@ -25,7 +25,7 @@ typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
 typedef int (*omp_int_fn)(void);
 
 static gomp_parallel_fn gomp_parallel;
-static omp_int_fn omp_thread_num, omp_num_threads, omp_max_threads;
+static omp_int_fn omp_thread_num, omp_num_threads, omp_max_threads, omp_in_parallel_fn;
 static int runtime_resolved;
 
 static void resolve_runtime(void) {
@@ -34,7 +34,8 @@ static void resolve_runtime(void) {
     omp_thread_num = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
     omp_num_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
     omp_max_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    if (!omp_thread_num || !omp_num_threads || !omp_max_threads) gomp_parallel = 0;
+    omp_in_parallel_fn = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_in_parallel");
+    if (!omp_thread_num || !omp_num_threads || !omp_max_threads || !omp_in_parallel_fn) gomp_parallel = 0;
     __atomic_store_n(&runtime_resolved, 1, __ATOMIC_RELEASE);
 }
 
@@ -62,7 +63,8 @@ static void run_slice(void *data) {
 void bp_parallel_for(int64_t n, int64_t grain, bp_range_fn fn, void *context) {
     if (n <= 0) return;
     resolve_runtime();
-    if (!gomp_parallel || n < grain || omp_max_threads() < 2) {
+    // Inside a parallel region (a slice of bp_parallel_slices) the loop runs on its own thread.
+    if (!gomp_parallel || n < grain || omp_max_threads() < 2 || omp_in_parallel_fn()) {
         fn(context, 0, n);
         return;
     }
@@ -134,3 +136,7 @@ void bp_install_stop_handlers(void) {
 int bp_stop_signal(void) { return stop_signal; }
 void bp_clear_stop_signal(void) { stop_signal = 0; }
 void bp_set_training_active(int active) { training_active = active; }
+
+void bp_parallel_slices(int64_t n, void (*fn)(void *context, int64_t begin, int64_t end), void *context) {
+    bp_parallel_for(n, 1, fn, context);
+}

@@ -14,43 +14,69 @@ extension CPUBackend {
         guard rows > 0 else { return }
         let gates = workspace
         let hnOffset = rows * width
-        // Every step's input projection at once: gates = X · Wᵢₕᵀ + bᵢₕ (+ bₕₕ outside the GRU).
+        // Every step's input projection at once: gates = bᵢₕ (+ bₕₕ outside the GRU) + X · Wᵢₕᵀ, the
+        // biases broadcast first and the GEMM adding to them (one pass over the gates).
+        var bias: TensorStorage? = weights.inputBias
+        if g.cell != .gru, let recurrentBias = weights.recurrentBias {
+            if let inputBias = weights.inputBias {
+                let sum = TensorStorage(uninitializedCount: width)
+                scale(inputBias, by: 1, into: sum, count: width, accumulate: false)
+                scale(recurrentBias, by: 1, into: sum, count: width, accumulate: true)
+                bias = sum
+            } else {
+                bias = recurrentBias
+            }
+        }
+        if let bias {
+            copy(
+                shape: [rows, width], from: bias, offset: 0, strides: [0, 1], into: gates, offset: 0, strides: [width, 1],
+                accumulate: false)
+        }
         gemm(
             transposeA: false, transposeB: true, m: rows, n: width, k: g.inputSize, alpha: 1, a: input, aOffset: 0,
-            lda: g.inputSize, b: weights.input, bOffset: 0, ldb: g.inputSize, beta: 0, c: gates, cOffset: 0, ldc: width)
-        if let bias = weights.inputBias { addRows(bias, into: gates, offset: 0, rows: rows, width: width, stride: width) }
-        if g.cell != .gru, let bias = weights.recurrentBias {
-            addRows(bias, into: gates, offset: 0, rows: rows, width: width, stride: width)
-        }
+            lda: g.inputSize, b: weights.input, bOffset: 0, ldb: g.inputSize, beta: bias == nil ? 0 : 1, c: gates, cOffset: 0,
+            ldc: width)
         let hidden = g.cell == .gru ? TensorStorage(uninitializedCount: batch * width) : nil
-        for s in 0..<steps {
-            let t = g.reverse ? steps - 1 - s : s
-            let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
-            let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
-            if let hidden {
-                if let bias = weights.recurrentBias {
-                    fill(hidden, value: 0, count: batch * width)
-                    addRows(bias, into: hidden, offset: 0, rows: batch, width: width, stride: width)
-                } else {
-                    fill(hidden, value: 0, count: batch * width)
-                }
-                if let (storage, offset, stride) = previous {
+        let zeros = zeroState(g)
+        // Each thread runs every step for its own rows: one parallel region per layer instead of two
+        // per step, and single-threaded GEMMs that need no barrier.
+        inRowSlices(batch) { r0, r1 in
+            let n = r1 - r0
+            for s in 0..<steps {
+                let t = g.reverse ? steps - 1 - s : s
+                let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
+                let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
+                let (h, hStride) =
+                    previous.map { ($0.storage.pointer + $0.offset + r0 * $0.stride, $0.stride) } ?? (zeros.pointer + r0 * units, units)
+                let c = previousCell.map { $0.storage.pointer + $0.offset + r0 * $0.stride } ?? zeros.pointer + r0 * units
+                if let hidden {
+                    if let bias = weights.recurrentBias {
+                        copy(
+                            shape: [n, width], from: bias, offset: 0, strides: [0, 1], into: hidden, offset: r0 * width,
+                            strides: [width, 1], accumulate: false)
+                    } else {
+                        (hidden.pointer + r0 * width).update(repeating: 0, count: n * width)
+                    }
+                    if let (storage, offset, stride) = previous {
+                        gemm(
+                            transposeA: false, transposeB: true, m: n, n: width, k: units, alpha: 1, a: storage,
+                            aOffset: offset + r0 * stride, lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: hidden,
+                            cOffset: r0 * width, ldc: width)
+                    }
+                } else if let (storage, offset, stride) = previous {
                     gemm(
-                        transposeA: false, transposeB: true, m: batch, n: width, k: units, alpha: 1, a: storage, aOffset: offset,
-                        lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: hidden, cOffset: 0, ldc: width)
+                        transposeA: false, transposeB: true, m: n, n: width, k: units, alpha: 1, a: storage, aOffset: offset + r0 * stride,
+                        lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: gates,
+                        cOffset: r0 * steps * width + t * width, ldc: steps * width)
                 }
-            } else if let (storage, offset, stride) = previous {
-                gemm(
-                    transposeA: false, transposeB: true, m: batch, n: width, k: units, alpha: 1, a: storage, aOffset: offset,
-                    lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: gates, cOffset: t * width,
-                    ldc: steps * width)
+                bp_recurrent_step_forward(
+                    g.cell.kernel, Int64(n), Int64(units), gates.pointer + r0 * steps * width + t * width, Int64(steps * width),
+                    hidden.map { $0.pointer + r0 * width },
+                    hidden == nil ? nil : workspace.pointer + hnOffset + r0 * steps * units + t * units, Int64(steps * units), h, c,
+                    Int64(hStride), states.pointer + r0 * steps * units + t * units,
+                    cells.map { $0.pointer + r0 * steps * units + t * units }, Int64(steps * units),
+                    mask.map { $0.pointer + r0 * steps + t }, Int64(steps))
             }
-            bp_recurrent_step_forward(
-                g.cell.kernel, Int64(batch), Int64(units), gates.pointer + t * width, Int64(steps * width), hidden?.pointer,
-                hidden == nil ? nil : workspace.pointer + hnOffset + t * units, Int64(steps * units),
-                previous.map { $0.storage.pointer + $0.offset }, previousCell.map { $0.storage.pointer + $0.offset },
-                Int64(previous?.stride ?? 0), states.pointer + t * units, cells.map { $0.pointer + t * units },
-                Int64(steps * units), mask.map { $0.pointer + t }, Int64(steps))
         }
     }
 
@@ -75,26 +101,31 @@ extension CPUBackend {
         } else {
             fill(dc, value: 0, count: batch * units)
         }
-        for s in stride(from: steps - 1, through: 0, by: -1) {
-            let t = g.reverse ? steps - 1 - s : s
-            copy(
-                shape: [batch, units], from: stateGradient, offset: t * units, strides: [steps * units, 1], into: dh, offset: 0,
-                strides: [units, 1], accumulate: true)
-            let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
-            let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
-            bp_recurrent_step_backward(
-                g.cell.kernel, Int64(batch), Int64(units), gates.pointer + t * width, Int64(steps * width),
-                hiddenGradient == nil ? nil : workspace.pointer + hnOffset + t * units, Int64(steps * units),
-                previous.map { $0.storage.pointer + $0.offset }, previousCell.map { $0.storage.pointer + $0.offset },
-                Int64(previous?.stride ?? 0), cells.map { $0.pointer + t * units }, Int64(steps * units),
-                mask.map { $0.pointer + t }, Int64(steps), dh.pointer, dc.pointer, gateGradient.pointer + t * width,
-                Int64(steps * width), hiddenGradient.map { $0.pointer + t * width }, Int64(steps * width))
-            // dhₜ₋₁ += ∂L/∂(h·Wₕₕᵀ) · Wₕₕ, unless there is no earlier state to receive it.
-            if s > 0 || (initialHidden != nil && gradients.initialHidden != nil) {
-                gemm(
-                    transposeA: false, transposeB: false, m: batch, n: units, k: width, alpha: 1, a: hiddenGradient ?? gateGradient,
-                    aOffset: t * width, lda: steps * width, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: dh,
-                    cOffset: 0, ldc: units)
+        let zeros = zeroState(g)
+        inRowSlices(batch) { r0, r1 in
+            let n = r1 - r0
+            for s in stride(from: steps - 1, through: 0, by: -1) {
+                let t = g.reverse ? steps - 1 - s : s
+                let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
+                let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
+                let (h, hStride) =
+                    previous.map { ($0.storage.pointer + $0.offset + r0 * $0.stride, $0.stride) } ?? (zeros.pointer + r0 * units, units)
+                let c = previousCell.map { $0.storage.pointer + $0.offset + r0 * $0.stride } ?? zeros.pointer + r0 * units
+                let row = r0 * steps * width + t * width
+                bp_recurrent_step_backward(
+                    g.cell.kernel, Int64(n), Int64(units), gates.pointer + row, Int64(steps * width),
+                    hiddenGradient == nil ? nil : workspace.pointer + hnOffset + r0 * steps * units + t * units, Int64(steps * units),
+                    h, c, Int64(hStride), cells.map { $0.pointer + r0 * steps * units + t * units }, Int64(steps * units),
+                    mask.map { $0.pointer + r0 * steps + t }, Int64(steps), stateGradient.pointer + r0 * steps * units + t * units,
+                    Int64(steps * units), dh.pointer + r0 * units, dc.pointer + r0 * units, gateGradient.pointer + row,
+                    Int64(steps * width), hiddenGradient.map { $0.pointer + row }, Int64(steps * width))
+                // dhₜ₋₁ += ∂L/∂(h·Wₕₕᵀ) · Wₕₕ, unless there is no earlier state to receive it.
+                if s > 0 || (initialHidden != nil && gradients.initialHidden != nil) {
+                    gemm(
+                        transposeA: false, transposeB: false, m: n, n: units, k: width, alpha: 1, a: hiddenGradient ?? gateGradient,
+                        aOffset: row, lda: steps * width, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: dh,
+                        cOffset: r0 * units, ldc: units)
+                }
             }
         }
         if let target = gradients.initialHidden { scale(dh, by: 1, into: target, count: batch * units, accumulate: false) }
@@ -130,7 +161,33 @@ extension CPUBackend {
                 lda: width, b: previousStates, bOffset: 0, ldb: units, beta: 0, c: target, cOffset: 0, ldc: units)
         }
         if let target = gradients.inputBias { sumRows(gateGradient, rows: rows, width: width, into: target) }
-        if let target = gradients.recurrentBias { sumRows(recurrentGradient, rows: rows, width: width, into: target) }
+        if let target = gradients.recurrentBias {
+            // Outside the GRU both biases enter the same sum: one gradient, copied.
+            if hiddenGradient == nil, let inputBias = gradients.inputBias {
+                scale(inputBias, by: 1, into: target, count: width, accumulate: false)
+            } else {
+                sumRows(recurrentGradient, rows: rows, width: width, into: target)
+            }
+        }
+    }
+
+    /// Runs `body` on one contiguous slice of the rows per thread, inside one parallel region.
+    private func inRowSlices(_ rows: Int, _ body: (Int, Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let box = RowSlices(body)
+            bp_parallel_slices(
+                Int64(rows),
+                { context, begin, end in
+                    Unmanaged<RowSlices>.fromOpaque(context!).takeUnretainedValue().body(Int(begin), Int(end))
+                }, Unmanaged.passUnretained(box).toOpaque())
+        }
+    }
+
+    /// [batch, units] zeros: the state before the first step when no initial state is given.
+    private func zeroState(_ g: RecurrentGeometry) -> TensorStorage {
+        let zeros = TensorStorage(uninitializedCount: g.batch * g.units)
+        fill(zeros, value: 0, count: g.batch * g.units)
+        return zeros
     }
 
     /// The state before step `s` in processing order: the initial one (or nil: zeros) first, then
@@ -144,20 +201,20 @@ extension CPUBackend {
         return (sequence, t * g.units, g.steps * g.units)
     }
 
-    /// rows × width block at `offset` (row stride `stride`) += the vector `row`.
-    private func addRows(_ row: TensorStorage, into target: TensorStorage, offset: Int, rows: Int, width: Int, stride: Int) {
-        copy(
-            shape: [rows, width], from: row, offset: 0, strides: [0, 1], into: target, offset: offset, strides: [stride, 1],
-            accumulate: true)
-    }
-
-    /// target[j] = Σ rows of the rows × width matrix.
+    /// target[j] = Σ rows of the rows × width matrix, as the product of a row of ones with it.
     private func sumRows(_ matrix: TensorStorage, rows: Int, width: Int, into target: TensorStorage) {
-        fill(target, value: 0, count: width)
-        copy(
-            shape: [rows, width], from: matrix, offset: 0, strides: [width, 1], into: target, offset: 0, strides: [0, 1],
-            accumulate: true)
+        let ones = TensorStorage(uninitializedCount: rows)
+        fill(ones, value: 1, count: rows)
+        gemm(
+            transposeA: false, transposeB: false, m: 1, n: width, k: rows, alpha: 1, a: ones, aOffset: 0, lda: rows, b: matrix,
+            bOffset: 0, ldb: width, beta: 0, c: target, cOffset: 0, ldc: width)
     }
+}
+
+/// The closure a parallel region's threads call with their rows.
+private final class RowSlices {
+    let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
 }
 
 extension RecurrentGeometry.Cell {

@@ -26,6 +26,10 @@ void bp_install_stop_handlers(void);
 /// The signal that asked training to stop, or 0.
 int bp_stop_signal(void);
 void bp_clear_stop_signal(void);
+/// Runs fn(context, begin, end) once per OpenMP thread on contiguous slices of [0, n) (rounded to
+/// 16), so one parallel region can hold a long serial computation per slice (the time loop of a
+/// recurrent layer over its rows); inside it, oneDNN and these kernels run on the calling thread.
+void bp_parallel_slices(int64_t n, void (*fn)(void *context, int64_t begin, int64_t end), void *context);
 /// Whether a training loop is running (signals then stop it between steps).
 void bp_set_training_active(int active);
 
@@ -64,20 +68,22 @@ typedef enum {
 /// One time step forward for `batch` rows. `gates` rows (stride gates_stride) hold on entry the
 /// pre-activations x·Wᵢₕᵀ + bᵢₕ (+ h·Wₕₕᵀ + bₕₕ, except for the GRU) and on exit the activated gates.
 /// GRU: `gru_hidden` [batch][3·units] is h·Wₕₕᵀ + bₕₕ; its n part is saved in `hn` (stride).
-/// prev_h / prev_c (NULL: zeros) rows at prev_stride; the new h and c (LSTM) rows at state_stride.
+/// prev_h / prev_c rows at prev_stride (never NULL: pass zeros for the first step); the new h and
+/// c (LSTM) rows at state_stride.
 /// A row whose mask is 0 keeps its previous state (NULL mask: every step is taken).
 void bp_recurrent_step_forward(bp_cell cell, int64_t batch, int64_t units, float *gates, int64_t gates_stride,
                                const float *gru_hidden, float *hn, int64_t hn_stride, const float *prev_h,
                                const float *prev_c, int64_t prev_stride, float *h, float *c, int64_t state_stride,
                                const float *mask, int64_t mask_stride);
-/// One time step backward. On entry dh [batch][units] is ∂L/∂hₜ and dc (LSTM) ∂L/∂cₜ; on exit dh is
+/// One time step backward. On entry dh [batch][units] is the gradient reaching hₜ from later steps
+/// (dy rows, ∂L/∂hₜ from outside, are added first) and dc (LSTM) ∂L/∂cₜ; on exit dh is
 /// the part that reaches hₜ₋₁ without the recurrent GEMM and dc is ∂L/∂cₜ₋₁. Writes ∂L/∂(the
 /// pre-activations) into dgates rows (GRU: of the input part; dgh rows get those of h·Wₕₕᵀ + bₕₕ).
 void bp_recurrent_step_backward(bp_cell cell, int64_t batch, int64_t units, const float *gates, int64_t gates_stride,
                                 const float *hn, int64_t hn_stride, const float *prev_h, const float *prev_c,
                                 int64_t prev_stride, const float *c, int64_t state_stride,
-                                const float *mask, int64_t mask_stride, float *dh, float *dc, float *dgates,
-                                int64_t dgates_stride, float *dgh, int64_t dgh_stride);
+                                const float *mask, int64_t mask_stride, const float *dy, int64_t dy_stride, float *dh,
+                                float *dc, float *dgates, int64_t dgates_stride, float *dgh, int64_t dgh_stride);
 
 // MARK: - Elementwise
 
