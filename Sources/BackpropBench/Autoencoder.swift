@@ -1,8 +1,8 @@
 import Backprop
 import Foundation
 
-/// A convolutional autoencoder on Fashion-MNIST: two strided 3×3 convolutions down to a 7×7×16
-/// code (784 numbers, as many as the image), two transposed convolutions back up, a sigmoid, mean
+/// A convolutional autoencoder on Fashion-MNIST: two strided 3×3 convolutions down to a 7×7×4
+/// code (196 numbers for 784 pixels), two transposed convolutions back up, a sigmoid, mean
 /// squared error against the input. Prints the test reconstruction error beside the error of
 /// always answering the mean training image, and writes a PNG: ten test images (top row) above
 /// their reconstructions.
@@ -12,8 +12,8 @@ func trainAutoencoder(epochs: Int, dataDirectory: String, output: String) throws
     seedGlobalRandom(0)
     let network = Sequential {
         Conv2D(1, 32, kernelSize: 3, stride: 2, padding: .same, activation: .relu)  // 14×14×32
-        Conv2D(32, 16, kernelSize: 3, stride: 2, padding: .same, activation: .relu)  // 7×7×16: the code
-        Conv2DTranspose(16, 32, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .relu)  // 14×14×32
+        Conv2D(32, 4, kernelSize: 3, stride: 2, padding: .same, activation: .relu)  // 7×7×4: the code, a quarter of the pixels
+        Conv2DTranspose(4, 32, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .relu)  // 14×14×32
         Conv2DTranspose(32, 1, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .sigmoid)  // 28×28×1
     }
     let model = Model(inputShape: [28, 28, 1], network)
@@ -23,7 +23,7 @@ func trainAutoencoder(epochs: Int, dataDirectory: String, output: String) throws
     let error = withoutGradient { (reconstructions - test.inputs).squared().mean().item }
     let meanImage = train.inputs.mean(alongAxis: 0, keepingAxis: true)
     let baseline = withoutGradient { (test.inputs - meanImage).squared().mean().item }
-    print("Convolutional autoencoder 28×28 → 7×7×16 → 28×28, Adam, batch 128, \(epochs) epochs on \(Backends.current.name)")
+    print("Convolutional autoencoder 28×28 → 7×7×4 → 28×28, Adam, batch 128, \(epochs) epochs on \(Backends.current.name)")
     print("  epoch seconds: " + history.epochs.map { String(format: "%.2f", $0.seconds) }.joined(separator: " "))
     print("  training loss: " + history.epochs.map { String(format: "%.4f", $0.value("loss") ?? .nan) }.joined(separator: " "))
     print(String(format: "  test reconstruction MSE %.4f (the mean image: %.4f, %.1f× worse)", error, baseline, baseline / error))
