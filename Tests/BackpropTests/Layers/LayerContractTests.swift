@@ -109,6 +109,41 @@ struct LayerContractTests {
             return layer
         },
         LayerContract(
+            "LSTM, last state", input: [2, 4, 3], output: [2, 5],
+            parameters: ["inputWeight", "recurrentWeight", "inputBias", "recurrentBias"], count: 4 * 5 * (3 + 5) + 2 * 4 * 5
+        ) {
+            LSTM(3, 5)
+        },
+        LayerContract(
+            "GRU, sequences, reversed", input: [2, 4, 3], output: [2, 4, 3],
+            parameters: ["inputWeight", "recurrentWeight", "inputBias", "recurrentBias"], count: 3 * 3 * (3 + 3) + 2 * 3 * 3
+        ) {
+            GRU(3, 3, returnSequences: true, reverse: true)
+        },
+        LayerContract(
+            "SimpleRNN without bias", input: [3, 5, 2], output: [3, 4], parameters: ["inputWeight", "recurrentWeight"],
+            count: 4 * (2 + 4)
+        ) {
+            SimpleRNN(2, 4, useBias: false)
+        },
+        LayerContract(
+            "Bidirectional SimpleRNN", input: [2, 3, 2], output: [2, 3, 6],
+            parameters: [
+                "forward.inputWeight", "forward.recurrentWeight", "forward.inputBias", "forward.recurrentBias", "backward.inputWeight",
+                "backward.recurrentWeight", "backward.inputBias", "backward.recurrentBias",
+            ], count: 2 * (3 * (2 + 3) + 2 * 3)
+        ) {
+            // (The LSTM's own gradients, both directions, are checked against PyTorch in RecurrentTests.)
+            Bidirectional(SimpleRNN(2, 3, returnSequences: true))
+        },
+        LayerContract("LayerNorm", input: [3, 2, 4], output: [3, 2, 4], parameters: ["weight", "bias"], count: 8) { LayerNorm(features: 4) },
+        LayerContract(
+            "TimeDistributed Dense", input: [2, 3, 4], output: [2, 3, 2], parameters: ["layer.weight", "layer.bias"], count: 4 * 2 + 2
+        ) {
+            TimeDistributed(Dense(4, 2))
+        },
+        LayerContract("Masking", input: [2, 3, 2], output: [2, 3, 2], parameters: [], count: 0) { Masking(value: 0) },
+        LayerContract(
             "Sequential", input: [2, 3], output: [2, 2],
             parameters: ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"],
             count: 3 * 4 + 4 + 4 * 2 + 2
