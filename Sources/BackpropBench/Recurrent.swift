@@ -13,10 +13,8 @@ func benchmarkRecurrent(_ preset: Architecture.Preset, epochs: Int, dataDirector
     let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
     let training = Double(train.count) / median(Array(seconds.dropFirst().isEmpty ? seconds[...] : seconds.dropFirst()))
-    _ = model.predict(test.inputs.slice([0..<256]))
-    let start = Date()
+    let inference = inferenceRate(model, test.inputs)
     let outputs = model.predict(test.inputs, batchSize: 256)
-    let inference = Double(test.count) / Date().timeIntervalSince(start)
     let predicted = outputs.argmax(alongAxis: 1).scalars
     let accuracy = Double(zip(predicted, test.labels.scalars).filter { $0 == $1 }.count) / Double(test.count)
     // Per sample and step: 2·gates·units·(features + units) FLOPs forward; training ≈ 3× that.
@@ -29,13 +27,7 @@ func benchmarkRecurrent(_ preset: Architecture.Preset, epochs: Int, dataDirector
             format:
                 "  training %.0f samples/s (median of epochs 2-%d, ≈%.0f GFLOP/s), inference %.0f samples/s (batch 256), test accuracy %.4f",
             training, epochs, 3 * flops * training / 1e9, inference, accuracy))
-    let summary: [String: Any] = [
-        "summary": true, "framework": "backprop", "cell": preset.rawValue, "train_samples_per_s": (training * 10).rounded() / 10,
-        "inference_samples_per_s": inference.rounded(), "test_accuracy": accuracy,
-    ]
-    if let data = try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]) {
-        print(String(decoding: data, as: UTF8.self))
-    }
+    printSummary(preset.rawValue, training: training, inference: inference, forwardFLOPs: flops, accuracy: accuracy)
 }
 
 /// GEMM throughput at the recurrent workload's shapes (batch 128, 28 steps, 28 features, 128
@@ -66,6 +58,8 @@ func benchmarkRecurrentGEMMs() {
             rates.append(median(samples))
         }
         Backends.current = CPUBackend()
-        print("  " + "\(name) \(m)×\(k)·\(k)×\(n)".padding(toLength: 43, withPad: " ", startingAt: 0) + String(format: "%6.0f   %8.0f", rates[0], rates[1]))
+        print(
+            "  " + "\(name) \(m)×\(k)·\(k)×\(n)".padding(toLength: 43, withPad: " ", startingAt: 0)
+                + String(format: "%6.0f   %8.0f", rates[0], rates[1]))
     }
 }

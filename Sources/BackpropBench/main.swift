@@ -1,12 +1,10 @@
 // backprop-bench: the numbers behind every speed claim. Build and run in release mode:
-//   swift run -c release backprop-bench [gemm|mlp|all] [--epochs N]
-// Peer figures are the medians measured by ../shared/peers on 2026-11-25 on the same kind of
-// machine (see its README); for a ratio you can quote, run Benchmarks/compare-with-peers.sh, which
-// measures the peers and Backprop back to back.
+//   swift run -c release backprop-bench [gemm|mlp|cnn|vgg|lstm|gru|all] [--epochs N]
+// It prints Backprop's own measurements only, each workload ending in one JSON summary line;
+// ratios to the peers and shares of the FMA ceiling come from Benchmarks/compare-all.sh, which
+// measures the peers, the ceiling and Backprop in one sitting.
 import Backprop
 import Foundation
-
-let peakGFLOPs = 546.0  // 2 cores × 64 FP32 FLOP/cycle × 4.27 GHz (peers README: fma_peak.c)
 
 struct Options {
     var command = "all"
@@ -60,9 +58,8 @@ func peakResidentKilobytes() -> Int {
 /// Square GEMM GFLOP/s for each library, median of 7 timed runs of ~0.3 s.
 func benchmarkGEMM() {
     progress("GEMM: 4 sizes × 2 libraries × 7 runs of ~0.3 s")
-    print("GEMM, square FP32, C = A·B, 2 threads (median of 7 runs; peers README: torch.mm/oneMKL, numpy/OpenBLAS)")
-    print("    n   oneDNN GFLOP/s  % peak   OpenBLAS GFLOP/s  % peak   torch.mm  numpy(OpenBLAS)")
-    let peers: [Int: (Double, Double)] = [256: (191, 236), 512: (215, 247), 1024: (212, 252), 2048: (217, 244)]
+    print("GEMM, square FP32, C = A·B, 2 threads (median of 7 runs)")
+    print("    n   oneDNN GFLOP/s   OpenBLAS GFLOP/s")
     for n in [256, 512, 1024, 2048] {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor.randomNormal([n, n], generator: &generator)
@@ -83,11 +80,32 @@ func benchmarkGEMM() {
             results.append(median(samples))
         }
         Backends.current = CPUBackend()
-        let peer = peers[n]!
-        print(
-            String(
-                format: "%5d   %14.0f  %5.0f%%   %16.0f  %5.0f%%   %8.0f  %15.0f", n, results[0], results[0] / peakGFLOPs * 100,
-                results[1], results[1] / peakGFLOPs * 100, peer.0, peer.1))
+        print(String(format: "%5d   %14.0f   %16.0f", n, results[0], results[1]))
+    }
+}
+
+/// Samples per second of `model.predict` (the inference path, batch 256) over `x`, median of 3.
+func inferenceRate(_ model: Model, _ x: Tensor) -> Double {
+    _ = model.predict(x.slice([0..<min(256, x.shape[0])]))
+    var rates: [Double] = []
+    for _ in 0..<3 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = model.predict(x, batchSize: 256)
+        rates.append(Double(x.shape[0]) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+    }
+    return median(rates)
+}
+
+/// The one JSON line Benchmarks/compare-all.sh reads.
+func printSummary(_ workload: String, training: Double, inference: Double, forwardFLOPs: Double, accuracy: Double? = nil) {
+    var summary: [String: Any] = [
+        "summary": true, "framework": "backprop", "workload": workload, "train_samples_per_s": (training * 10).rounded() / 10,
+        "inference_samples_per_s": inference.rounded(), "forward_flops_per_sample": forwardFLOPs,
+        "peak_rss_kb": peakResidentKilobytes(),
+    ]
+    if let accuracy { summary["test_accuracy"] = accuracy }
+    if let data = try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
     }
 }
 
@@ -109,11 +127,9 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
         String(
             format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
             perEpoch, epochs, samplesPerSecond, gflops, accuracy))
-    print(
-        String(
-            format: "  peers README: Keras 3/JAX 103,270 samples/s (%.2f×), PyTorch eager 55,485 (%.2f×)",
-            samplesPerSecond / 103_270, samplesPerSecond / 55_485))
-    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch MLP 555,000–729,856 kB)")
+    let inference = inferenceRate(model, test.inputs)
+    print(String(format: "  inference %.0f samples/s (predict, batch 256); peak RSS %d kB", inference, peakResidentKilobytes()))
+    printSummary("mlp", training: samplesPerSecond, inference: inference, forwardFLOPs: 1.07e6, accuracy: accuracy)
 }
 
 /// The MLP of ../shared/peers (784-512-256-10, ReLU), compiled with Adam 1e-3, seed 0.
@@ -155,11 +171,9 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
         String(
             format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
             perEpoch, epochs, samplesPerSecond, 3 * 8.48e6 * samplesPerSecond / 1e9, accuracy))
-    print(
-        String(
-            format: "  peers README: PyTorch eager 5,496 samples/s (%.2f×), Keras/JAX 1,724 (%.2f×)",
-            samplesPerSecond / 5_496, samplesPerSecond / 1_724))
-    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch CNN 808,720 kB)")
+    let inference = inferenceRate(model, test.inputs)
+    print(String(format: "  inference %.0f samples/s (predict, batch 256); peak RSS %d kB", inference, peakResidentKilobytes()))
+    printSummary("cnn", training: samplesPerSecond, inference: inference, forwardFLOPs: 8.48e6, accuracy: accuracy)
 }
 
 /// The peers' VGG-style net on a fixed random 3×32×32 batch of 64, like bench_train_torch.py vgg.
@@ -193,8 +207,9 @@ func benchmarkVGG(steps: Int) {
         String(
             format: "  Backprop: %.1f samples/s (runs: %@), ≈%.0f GFLOP/s", rate,
             rates.map { String(format: "%.1f", $0) }.joined(separator: " "), 3 * 307.6e6 * rate / 1e9))
-    print(String(format: "  peers README: PyTorch eager 356.6 samples/s (%.2f×), Keras/JAX 199.0 (%.2f×)", rate / 356.6, rate / 199))
-    print("  peak RSS: \(peakResidentKilobytes()) kB (peers README: PyTorch VGG 563,504 kB)")
+    let inference = inferenceRate(model, Tensor.randomNormal([512, 32, 32, 3], generator: &generator))
+    print(String(format: "  inference %.1f samples/s (predict, batch 256); peak RSS %d kB", inference, peakResidentKilobytes()))
+    printSummary("vgg", training: rate, inference: inference, forwardFLOPs: 307.6e6)
 }
 
 /// Lists the oneDNN kernel behind every convolution and pooling created so far; exits non-zero

@@ -136,7 +136,9 @@ struct LayerContractTests {
             // (The LSTM's own gradients, both directions, are checked against PyTorch in RecurrentTests.)
             Bidirectional(SimpleRNN(2, 3, returnSequences: true))
         },
-        LayerContract("LayerNorm", input: [3, 2, 4], output: [3, 2, 4], parameters: ["weight", "bias"], count: 8) { LayerNorm(features: 4) },
+        LayerContract("LayerNorm", input: [3, 2, 4], output: [3, 2, 4], parameters: ["weight", "bias"], count: 8) {
+            LayerNorm(features: 4)
+        },
         LayerContract(
             "TimeDistributed Dense", input: [2, 3, 4], output: [2, 3, 2], parameters: ["layer.weight", "layer.bias"], count: 4 * 2 + 2
         ) {
