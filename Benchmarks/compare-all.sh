@@ -33,7 +33,7 @@ for round in $(seq "$rounds"); do
                 args=(--epochs "$(epochs "$w")"); [ "$w" = vgg ] && args=(--steps 40 --runs 3)
                 (cd "$peers" && PYTHONDONTWRITEBYTECODE=1 "$python" bench_train_torch.py "$w" "${args[@]}") |
                     grep '"summary"' | sed "s/^/torch-train $w /" >> "$log" || true
-                if "$python" -c "import keras, jax" 2>/dev/null; then
+                if KERAS_BACKEND=jax "$python" -c "import keras, jax" 2>/dev/null; then
                     (cd "$peers" && PYTHONDONTWRITEBYTECODE=1 "$python" bench_train_keras.py "$w" "${args[@]}") |
                         grep '"summary"' | sed "s/^/keras-train $w /" >> "$log" || true
                 fi
