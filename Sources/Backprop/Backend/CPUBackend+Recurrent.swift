@@ -45,10 +45,8 @@ extension CPUBackend {
             for s in 0..<steps {
                 let t = g.reverse ? steps - 1 - s : s
                 let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
-                let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
-                let (h, hStride) =
-                    previous.map { ($0.storage.pointer + $0.offset + r0 * $0.stride, $0.stride) } ?? (zeros.pointer + r0 * units, units)
-                let c = previousCell.map { $0.storage.pointer + $0.offset + r0 * $0.stride } ?? zeros.pointer + r0 * units
+                let (h, c, hStride) = previousRows(
+                    g, step: s, from: r0, previous: previous, initialCell: initialCell, cells: cells, zeros: zeros)
                 if let hidden {
                     if let bias = weights.recurrentBias {
                         copy(
@@ -107,10 +105,8 @@ extension CPUBackend {
             for s in stride(from: steps - 1, through: 0, by: -1) {
                 let t = g.reverse ? steps - 1 - s : s
                 let previous = previousState(g, step: s, initial: initialHidden, sequence: states)
-                let previousCell = previousState(g, step: s, initial: initialCell, sequence: cells)
-                let (h, hStride) =
-                    previous.map { ($0.storage.pointer + $0.offset + r0 * $0.stride, $0.stride) } ?? (zeros.pointer + r0 * units, units)
-                let c = previousCell.map { $0.storage.pointer + $0.offset + r0 * $0.stride } ?? zeros.pointer + r0 * units
+                let (h, c, hStride) = previousRows(
+                    g, step: s, from: r0, previous: previous, initialCell: initialCell, cells: cells, zeros: zeros)
                 let row = r0 * steps * width + t * width
                 bp_recurrent_step_backward(
                     g.cell.kernel, Int64(n), Int64(units), gates.pointer + row, Int64(steps * width),
@@ -199,6 +195,21 @@ extension CPUBackend {
         if s == 0 { return initial.map { ($0, 0, g.units) } }
         let t = g.reverse ? g.steps - s : s - 1
         return (sequence, t * g.units, g.steps * g.units)
+    }
+
+    /// Pointers to row `r0` of the hidden and cell states before step `s` (zeros before the
+    /// first step when there is no initial state) and their row stride, which both share.
+    private func previousRows(
+        _ g: RecurrentGeometry, step s: Int, from r0: Int, previous: (storage: TensorStorage, offset: Int, stride: Int)?,
+        initialCell: TensorStorage?, cells: TensorStorage?, zeros: TensorStorage
+    ) -> (hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, stride: Int) {
+        let fallback = zeros.pointer + r0 * g.units
+        guard let previous else { return (fallback, fallback, g.units) }
+        let cell = previousState(g, step: s, initial: initialCell, sequence: cells)
+        let pointer = { (state: (storage: TensorStorage, offset: Int, stride: Int)) in
+            state.storage.pointer + state.offset + r0 * state.stride
+        }
+        return (pointer(previous), cell.map(pointer) ?? fallback, previous.stride)
     }
 
     /// target[j] = Σ rows of the rows × width matrix, as the product of a row of ones with it.

@@ -205,20 +205,16 @@ extension PyTorchModule {
                     toChannelsLast()
                     forward.append("x = torch.flatten(x, 1)  # in Backprop's (H, W, C) order")
                     layout = .other
-                case .recurrent(let cell, let units, let sequences, let reverse, _, let weights):
+                case .recurrent, .bidirectional:
                     toChannelsLast()
-                    modules.append("\"\(index)\": \(Self.recurrentModule(cell, input[1], units, weights, bidirectional: false)),")
+                    // A bidirectional layer is one nn.LSTM/GRU/RNN with bidirectional=True.
+                    var (inner, merge): (LayerSpec, Bidirectional.Merge?) = (step.layer, nil)
+                    if case .bidirectional(let layer, let mode) = step.layer { (inner, merge) = (layer, mode) }
+                    guard case .recurrent(let cell, let units, let sequences, let reverse, _, let weights) = inner else { break }
+                    modules.append("\"\(index)\": \(Self.recurrentModule(cell, input[1], units, weights, bidirectional: merge != nil)),")
+                    let direction = merge.map { "merge=\"\($0.rawValue)\"" } ?? "reverse=\(Self.flag(reverse))"
                     forward.append(
-                        "x = recurrent(\(container)[\"\(index)\"], x, mask, return_sequences=\(Self.flag(sequences)), reverse=\(Self.flag(reverse)))"
-                    )
-                    layout = .other
-                case .bidirectional(let layer, let merge):
-                    toChannelsLast()
-                    guard case .recurrent(let cell, let units, let sequences, _, _, let weights) = layer else { break }
-                    modules.append("\"\(index)\": \(Self.recurrentModule(cell, input[1], units, weights, bidirectional: true)),")
-                    forward.append(
-                        "x = recurrent(\(container)[\"\(index)\"], x, mask, return_sequences=\(Self.flag(sequences)), merge=\"\(merge.rawValue)\")"
-                    )
+                        "x = recurrent(\(container)[\"\(index)\"], x, mask, return_sequences=\(Self.flag(sequences)), \(direction))")
                     layout = .other
                 case .embedding(let vocabulary, let dimension, let maskZero):
                     modules.append("\"\(index)\": torch.nn.Embedding(\(vocabulary), \(dimension)),")

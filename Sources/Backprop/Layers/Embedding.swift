@@ -22,7 +22,7 @@ public final class Embedding: Layer, SequenceMaskProducing {
 
     public func sequenceMask(for input: Tensor) -> Tensor? {
         guard maskZero else { return nil }
-        return withoutGradient { Tensor.broadcasting(.greater, input.abs(), Tensor(scalar: 0), "mask") }
+        return input.nonzeroMask()
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {

@@ -48,7 +48,7 @@ public func recurrent(
     let cell0 = cell == .lstm && hidden0 != nil ? (initialCell ?? Tensor.zeros([batch, units])) : nil
     let stepMask: Tensor? = mask.map { mask in
         precondition(mask.shape == [batch, steps], "recurrent: mask must be [\(batch), \(steps)], got \(mask.shape)")
-        return withoutGradient { Tensor.broadcasting(.greater, mask.abs(), Tensor(scalar: 0), "mask") }
+        return mask.nonzeroMask()
     }
 
     let geometry = RecurrentGeometry(cell: cell, batch: batch, steps: steps, inputSize: features, units: units, reverse: reverse)
@@ -112,4 +112,11 @@ public func recurrent(
 /// Carries ∂L/∂(last cell state) from its own tape node to the recurrent node.
 private final class FinalCellGradient {
     var gradient: Tensor?
+}
+
+extension Tensor {
+    /// 1 where the element is nonzero, 0 elsewhere; not recorded (a sequence mask).
+    func nonzeroMask() -> Tensor {
+        withoutGradient { Tensor.broadcasting(.greater, abs(), Tensor(scalar: 0), "mask") }
+    }
 }

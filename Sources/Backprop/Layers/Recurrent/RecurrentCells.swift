@@ -21,24 +21,26 @@ public final class LSTM: RecurrentLayer {
     /// - Parameters:
     ///   - returnSequences: output every step's state ([batch, steps, units]) rather than the last.
     ///   - reverse: run from the last step to the first (Keras' `go_backwards`, outputs aligned).
-    public init(
+    public convenience init(
         _ inputSize: Int, _ units: Int, returnSequences: Bool = false, reverse: Bool = false, useBias: Bool = true,
         inputInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
         kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil
     ) {
-        options = RecurrentOptions(
-            useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
-            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer)
+        self.init(
+            inputSize, units, returnSequences: returnSequences, reverse: reverse,
+            options: RecurrentOptions(
+                useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
+                kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer))
+    }
+
+    init(_ inputSize: Int, _ units: Int, returnSequences: Bool, reverse: Bool, options: RecurrentOptions) {
         let p = RecurrentParameters(cell: .lstm, inputSize: inputSize, units: units, options: options)
         (inputWeight, recurrentWeight, inputBias, recurrentBias) = (p.input, p.recurrent, p.inputBias, p.recurrentBias)
-        (self.returnSequences, self.reverse) = (returnSequences, reverse)
+        (self.returnSequences, self.reverse, self.options) = (returnSequences, reverse, options)
     }
 
     public func freshCopy(reverse: Bool) -> any RecurrentLayer {
-        LSTM(
-            inputSize, units, returnSequences: returnSequences, reverse: reverse, useBias: options.useBias,
-            inputInitializer: options.inputInitializer, recurrentInitializer: options.recurrentInitializer,
-            kernelRegularizer: options.kernelRegularizer, recurrentRegularizer: options.recurrentRegularizer)
+        LSTM(inputSize, units, returnSequences: returnSequences, reverse: reverse, options: options)
     }
 }
 
@@ -55,24 +57,26 @@ public final class GRU: RecurrentLayer {
     public var cell: RecurrentGeometry.Cell { .gru }
 
     /// See ``LSTM/init(_:_:returnSequences:reverse:useBias:inputInitializer:recurrentInitializer:kernelRegularizer:recurrentRegularizer:)``.
-    public init(
+    public convenience init(
         _ inputSize: Int, _ units: Int, returnSequences: Bool = false, reverse: Bool = false, useBias: Bool = true,
         inputInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
         kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil
     ) {
-        options = RecurrentOptions(
-            useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
-            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer)
+        self.init(
+            inputSize, units, returnSequences: returnSequences, reverse: reverse,
+            options: RecurrentOptions(
+                useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
+                kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer))
+    }
+
+    init(_ inputSize: Int, _ units: Int, returnSequences: Bool, reverse: Bool, options: RecurrentOptions) {
         let p = RecurrentParameters(cell: .gru, inputSize: inputSize, units: units, options: options)
         (inputWeight, recurrentWeight, inputBias, recurrentBias) = (p.input, p.recurrent, p.inputBias, p.recurrentBias)
-        (self.returnSequences, self.reverse) = (returnSequences, reverse)
+        (self.returnSequences, self.reverse, self.options) = (returnSequences, reverse, options)
     }
 
     public func freshCopy(reverse: Bool) -> any RecurrentLayer {
-        GRU(
-            inputSize, units, returnSequences: returnSequences, reverse: reverse, useBias: options.useBias,
-            inputInitializer: options.inputInitializer, recurrentInitializer: options.recurrentInitializer,
-            kernelRegularizer: options.kernelRegularizer, recurrentRegularizer: options.recurrentRegularizer)
+        GRU(inputSize, units, returnSequences: returnSequences, reverse: reverse, options: options)
     }
 }
 
@@ -88,24 +92,25 @@ public final class SimpleRNN: RecurrentLayer {
     let options: RecurrentOptions
 
     /// - Parameter relu: ReLU instead of tanh (PyTorch's `nonlinearity='relu'`).
-    public init(
+    public convenience init(
         _ inputSize: Int, _ units: Int, relu: Bool = false, returnSequences: Bool = false, reverse: Bool = false,
         useBias: Bool = true, inputInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
         kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil
     ) {
-        cell = relu ? .relu : .tanh
-        options = RecurrentOptions(
-            useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
-            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer)
+        self.init(
+            inputSize, units, cell: relu ? .relu : .tanh, returnSequences: returnSequences, reverse: reverse,
+            options: RecurrentOptions(
+                useBias: useBias, inputInitializer: inputInitializer, recurrentInitializer: recurrentInitializer,
+                kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer))
+    }
+
+    init(_ inputSize: Int, _ units: Int, cell: RecurrentGeometry.Cell, returnSequences: Bool, reverse: Bool, options: RecurrentOptions) {
         let p = RecurrentParameters(cell: cell, inputSize: inputSize, units: units, options: options)
         (inputWeight, recurrentWeight, inputBias, recurrentBias) = (p.input, p.recurrent, p.inputBias, p.recurrentBias)
-        (self.returnSequences, self.reverse) = (returnSequences, reverse)
+        (self.cell, self.returnSequences, self.reverse, self.options) = (cell, returnSequences, reverse, options)
     }
 
     public func freshCopy(reverse: Bool) -> any RecurrentLayer {
-        SimpleRNN(
-            inputSize, units, relu: cell == .relu, returnSequences: returnSequences, reverse: reverse, useBias: options.useBias,
-            inputInitializer: options.inputInitializer, recurrentInitializer: options.recurrentInitializer,
-            kernelRegularizer: options.kernelRegularizer, recurrentRegularizer: options.recurrentRegularizer)
+        SimpleRNN(inputSize, units, cell: cell, returnSequences: returnSequences, reverse: reverse, options: options)
     }
 }

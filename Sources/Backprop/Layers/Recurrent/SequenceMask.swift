@@ -28,7 +28,7 @@ public final class Masking: Layer, SequenceMaskProducing {
 
     private func mask(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3, "Masking: input must be [batch, steps, features], got \(input.shape)")
-        return withoutGradient { Tensor.broadcasting(.greater, (input - value).abs().max(alongAxis: 2), Tensor(scalar: 0), "mask") }
+        return withoutGradient { (input - value).abs().max(alongAxis: 2) }.nonzeroMask()
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
