@@ -43,21 +43,9 @@ func benchmarkRecurrentGEMMs() {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor.randomNormal([m, k], generator: &generator)
         let b = Tensor.randomNormal([k, n], generator: &generator)
-        var rates: [Double] = []
-        for library in GEMMLibrary.allCases {
-            Backends.current = CPUBackend(gemmLibrary: library)
-            for _ in 0..<20 { _ = matmul(a, b) }
-            let flops = 2.0 * Double(m * n * k)
-            let repetitions = max(10, Int(0.2 * 100e9 / flops))
-            var samples: [Double] = []
-            for _ in 0..<5 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<repetitions { _ = matmul(a, b) }
-                samples.append(flops * Double(repetitions) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) / 1e9)
-            }
-            rates.append(median(samples))
+        let rates = GEMMLibrary.allCases.map {
+            matmulGFLOPs(a, b, library: $0, runs: 5, warmUp: 20, secondsAt: (0.2, 100e9), minimumRepetitions: 10)
         }
-        Backends.current = CPUBackend()
         print(
             "  " + "\(name) \(m)×\(k)·\(k)×\(n)".padding(toLength: 43, withPad: " ", startingAt: 0)
                 + String(format: "%6.0f   %8.0f", rates[0], rates[1]))

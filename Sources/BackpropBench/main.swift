@@ -64,24 +64,29 @@ func benchmarkGEMM() {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor.randomNormal([n, n], generator: &generator)
         let b = Tensor.randomNormal([n, n], generator: &generator)
-        var results: [Double] = []
-        for library in GEMMLibrary.allCases {
-            Backends.current = CPUBackend(gemmLibrary: library)
-            _ = matmul(a, b)
-            let flops = 2.0 * Double(n * n * n)
-            let repetitions = max(1, Int(0.3 * 250e9 / flops))
-            var samples: [Double] = []
-            for _ in 0..<7 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<repetitions { _ = matmul(a, b) }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                samples.append(flops * Double(repetitions) / seconds / 1e9)
-            }
-            results.append(median(samples))
-        }
-        Backends.current = CPUBackend()
+        let results = GEMMLibrary.allCases.map { matmulGFLOPs(a, b, library: $0, runs: 7, warmUp: 1, secondsAt: (0.3, 250e9)) }
         print(String(format: "%5d   %14.0f   %16.0f", n, results[0], results[1]))
     }
+}
+
+/// GFLOP/s of `matmul(a, b)` on `library`: the median of `runs` timed runs after `warmUp`
+/// products, each run sized to last `secondsAt.0` seconds at `secondsAt.1` FLOP/s (at least once).
+func matmulGFLOPs(
+    _ a: Tensor, _ b: Tensor, library: GEMMLibrary, runs: Int, warmUp: Int, secondsAt: (Double, Double), minimumRepetitions: Int = 1
+) -> Double {
+    Backends.current = CPUBackend(gemmLibrary: library)
+    defer { Backends.current = CPUBackend() }
+    for _ in 0..<warmUp { _ = matmul(a, b) }
+    let flops = 2.0 * Double(a.shape[0] * a.shape[1] * b.shape[1])
+    let repetitions = max(minimumRepetitions, Int(secondsAt.0 * secondsAt.1 / flops))
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { _ = matmul(a, b) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        samples.append(flops * Double(repetitions) / seconds / 1e9)
+    }
+    return median(samples)
 }
 
 /// Samples per second of `model.predict` (the inference path, batch 256) over `x`, median of 3.
