@@ -79,7 +79,10 @@ public struct Architecture: Sendable, Equatable {
     /// Builds the model (weights initialized from the global generator).
     public func makeModel() throws -> Model {
         let plan = try plan()
-        let model = Model(inputShape: inputShape, Sequential(plan.steps.map { $0.layer.makeLayer(for: $0.input) }))
+        let layers = plan.steps.map { $0.layer.makeLayer(for: $0.input) }
+        // A network that is one graph is that graph (its nodes are `layers.i`, as a Sequential's).
+        let network: any Layer = layers.count == 1 && layers[0] is Graph ? layers[0] : Sequential(layers)
+        let model = Model(inputShape: inputShape, network)
         model.architecture = self
         return model
     }

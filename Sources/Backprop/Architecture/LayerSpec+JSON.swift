@@ -214,6 +214,17 @@ extension LayerSpec {
             let value = try reader.optionalNumber("value") ?? 0
             guard value.isFinite else { throw reader.fail("value", "a finite number") }
             self = .masking(value: Float(value))
+        case "add", "subtract", "multiply":
+            try reader.allowOnly(common)
+            self = type == "add" ? .add : type == "subtract" ? .subtract : .multiply
+        case "concatenate":
+            try reader.allowOnly(common.union(["axis"]))
+            let axis = try reader.optionalInteger("axis") ?? -1
+            guard abs(axis) <= 64 else { throw reader.fail("axis", "an axis of the sample, e.g. -1 (the last)") }
+            self = .concatenate(axis: axis)
+        case "graph":
+            try reader.allowOnly(common.union(["inputs", "nodes", "outputs"]))
+            self = .graph(try GraphSpec(json: reader))
         default:
             throw reader.fail("type", Self.typeNames.joined(separator: ", "))
         }
@@ -234,7 +245,7 @@ extension LayerSpec {
     }
 
     /// The one layer under `key`.
-    private static func nested(_ reader: FieldReader, _ key: String) throws -> LayerSpec {
+    static func nested(_ reader: FieldReader, _ key: String) throws -> LayerSpec {
         guard let object = reader.object[key] as? [String: Any] else { throw reader.fail(key, "a layer object with a \"type\"") }
         return try LayerSpec(json: FieldReader(object: object, source: reader.source, prefix: reader.prefix + key + "."))
     }
@@ -244,7 +255,7 @@ extension LayerSpec {
         "dense", "conv2d", "conv1d", "conv2d_transpose", "locally_connected2d", "locally_connected1d", "maxout", "max_pool2d",
         "avg_pool2d", "global_avg_pool2d", "zero_padding2d", "batch_norm", "activation", "dropout", "flatten", "reshape",
         "normalization", "residual", "simple_rnn", "lstm", "gru", "bidirectional", "embedding", "layer_norm", "time_distributed",
-        "masking",
+        "masking", "add", "subtract", "multiply", "concatenate", "graph",
     ]
 
     /// The layer's `type` in the architecture file: `dense`, `conv2d`, `flatten`…
@@ -347,6 +358,11 @@ extension LayerSpec {
         case .layerNorm(let epsilon): return ["type": "layer_norm", "epsilon": epsilon]
         case .timeDistributed(let layer): return ["type": "time_distributed", "layer": layer.jsonObject]
         case .masking(let value): return ["type": "masking", "value": value]
+        case .add: return ["type": "add"]
+        case .subtract: return ["type": "subtract"]
+        case .multiply: return ["type": "multiply"]
+        case .concatenate(let axis): return ["type": "concatenate", "axis": axis]
+        case .graph(let graph): return graph.jsonObject
         }
     }
 }

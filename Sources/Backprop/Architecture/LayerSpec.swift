@@ -67,6 +67,16 @@ public enum LayerSpec: Sendable, Equatable {
     indirect case timeDistributed(LayerSpec)
     /// `Masking(value:)`: steps whose features all equal `value` are padding for the recurrent layers.
     case masking(value: Float = 0)
+    /// `Add()`: the sum of a graph node's inputs (one shape).
+    case add
+    /// `Subtract()`: a graph node's first input minus its second.
+    case subtract
+    /// `Multiply()`: the element-wise product of a graph node's inputs.
+    case multiply
+    /// `Concatenate(axis:)`: a graph node's inputs joined along a sample axis (negative: from the end).
+    case concatenate(axis: Int = -1)
+    /// `Graph`: named inputs, nodes and outputs (``GraphSpec``).
+    case graph(GraphSpec)
 
     /// The layer's name in summaries and errors.
     public var name: String {
@@ -96,6 +106,12 @@ public enum LayerSpec: Sendable, Equatable {
         case .layerNorm: "LayerNorm"
         case .timeDistributed(let layer): "TimeDistributed(\(layer.name))"
         case .masking(let value): "Masking(\(value))"
+        case .add: "Add"
+        case .subtract: "Subtract"
+        case .multiply: "Multiply"
+        case .concatenate(let axis): "Concatenate(axis \(axis))"
+        case .graph(let graph):
+            "Graph(\(graph.inputs.map(\.name).joined(separator: ", ")) → \(graph.outputs.joined(separator: ", ")), \(graph.nodes.count) nodes)"
         }
     }
 
@@ -245,6 +261,16 @@ public enum LayerSpec: Sendable, Equatable {
         case .masking:
             guard input.rank == 2 else { throw fail("input must be [steps, features]") }
             return (input, 0)
+        case .add, .subtract, .multiply, .concatenate:
+            throw fail("a merge layer joins branches: use it as a node of a graph, reading two or more nodes")
+        case .graph(let graph):
+            let planned = try graph.plan(for: input)
+            let parameters = try planned.nodes.reduce(0) { total, node in
+                let (sum, overflow) = total.addingReportingOverflow(node.parameters)
+                guard !overflow else { throw fail("the graph's size overflows") }
+                return sum
+            }
+            return (planned.packedOutput, parameters)
         case .reshape(let shape):
             guard !shape.isEmpty, shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
                 throw fail("the shape needs positive extents and at most one -1, got \(shape)")
@@ -355,6 +381,8 @@ public enum LayerSpec: Sendable, Equatable {
         case .layerNorm(let epsilon): return LayerNorm(features: input.last!, epsilon: epsilon)
         case .timeDistributed(let layer): return TimeDistributed(layer.makeLayer(for: Shape(Array(input.dimensions.dropFirst()))))
         case .masking(let value): return Masking(value: value)
+        case .add, .subtract, .multiply, .concatenate: return mergeLayer!
+        case .graph(let graph): return graph.makeLayer(for: input)
         }
     }
 

@@ -35,8 +35,73 @@ extension PyTorchModule {
         var blocks = 0
         var maskedSteps: Int? = nil
         forward.append("mask = None  # [N, steps], True where a step is real (Masking, Embedding(mask_zero))")
-        func emit(_ steps: [Architecture.Step]) {
-            for (index, step) in steps.enumerated() {
+        var graphs = 0
+        func dictionary(_ lines: [String]) -> String {
+            "{" + (lines.isEmpty ? "" : "\n" + lines.map { "    " + $0 }.joined(separator: "\n") + "\n") + "}"
+        }
+        /// A graph's forward pass: each value in a variable `gK_V` with its own layout; merges and
+        /// packing run in Backprop's layout (channels last). Several outputs end packed, or as a
+        /// tuple when `asTuple` (the model's own outputs).
+        func emitGraph(_ graph: GraphSpec, input: Shape, asTuple: Bool) {
+            guard let planned = try? graph.plan(for: input) else { return }
+            graphs += 1
+            let g = "g\(graphs)"
+            var names: [String] = []
+            var layouts: [Layout] = []
+            if planned.inputs.count == 1 {
+                forward.append("\(g)_0 = x  # graph input \"\(planned.inputs[0].name)\"")
+                names.append("\(g)_0")
+                layouts.append(layout)
+            } else {
+                var start = 0
+                for (i, port) in planned.inputs.enumerated() {
+                    let size = port.shape.elementCount
+                    forward.append(
+                        "\(g)_\(i) = x[:, \(start):\(start + size)].reshape(-1, \(port.shape.dimensions.map(String.init).joined(separator: ", ")))  # graph input \"\(port.name)\"")
+                    names.append("\(g)_\(i)")
+                    layouts.append(port.shape.rank == 3 ? .channelsLast : .other)
+                    start += size
+                }
+            }
+            func plain(_ value: Int) -> String { layouts[value] == .channelsFirst ? "\(names[value]).permute(0, 2, 3, 1)" : names[value] }
+            for (j, node) in planned.nodes.enumerated() {
+                let name = "\(g)_\(planned.inputs.count + j)"
+                let arguments = planned.connections[j].map(plain)
+                switch node.node.layer {
+                case .add: forward.append("\(name) = " + arguments.joined(separator: " + ") + "  # \"\(node.node.name)\"")
+                case .subtract: forward.append("\(name) = \(arguments[0]) - \(arguments[1])  # \"\(node.node.name)\"")
+                case .multiply: forward.append("\(name) = " + arguments.joined(separator: " * ") + "  # \"\(node.node.name)\"")
+                case .concatenate(let axis):
+                    let resolved = axis < 0 ? axis + node.output.rank : axis
+                    forward.append("\(name) = torch.cat([\(arguments.joined(separator: ", "))], dim=\(resolved + 1))  # \"\(node.node.name)\"")
+                default:
+                    let source = planned.connections[j][0]
+                    forward.append("x = \(names[source])")
+                    layout = layouts[source]
+                    emit([Architecture.Step(layer: node.node.layer, input: node.inputs[0], output: node.output)], first: j)
+                    forward.append("\(name) = x  # \"\(node.node.name)\"")
+                    names.append(name)
+                    layouts.append(layout)
+                    continue
+                }
+                names.append(name)
+                layouts.append(node.output.rank == 3 ? .channelsLast : .other)
+            }
+            let outputs = planned.outputIndices
+            if outputs.count == 1 {
+                forward.append("x = \(names[outputs[0]])")
+                layout = layouts[outputs[0]]
+            } else if asTuple {
+                forward.append("x = (\(outputs.map(plain).joined(separator: ", ")))  # \(planned.outputs.map(\.name).joined(separator: ", "))")
+                layout = .other
+            } else {
+                forward.append("x = torch.cat([\(outputs.map { plain($0) + ".flatten(1)" }.joined(separator: ", "))], dim=1)  # packed outputs")
+                layout = .other
+            }
+        }
+        func emit(_ steps: [Architecture.Step], first: Int = 0) {
+            for (offset, step) in steps.enumerated() {
+                let index = first + offset
                 let input = step.input
                 switch step.layer {
                 case .residual(let body, let shortcut):
@@ -62,9 +127,6 @@ extension PyTorchModule {
                     let shortcutModules = modules
                     forward.append("x = \(saved) + x")
                     container = savedContainer
-                    func dictionary(_ lines: [String]) -> String {
-                        "{" + (lines.isEmpty ? "" : "\n" + lines.map { "    " + $0 }.joined(separator: "\n") + "\n") + "}"
-                    }
                     modules = savedModules
                     modules.append("\"\(index)\": Block(\(dictionary(bodyModules)), \(dictionary(shortcutModules))),")
                 case .normalization(_, let perChannel):
@@ -246,6 +308,16 @@ extension PyTorchModule {
                         break  // plan() admits nothing else inside time_distributed
                     }
                     layout = .other
+                case .graph(let graph):
+                    let (savedModules, savedContainer) = (modules, container)
+                    modules = []
+                    container = "\(savedContainer)[\"\(index)\"].layers"
+                    emitGraph(graph, input: input, asTuple: false)
+                    let nodeModules = modules
+                    (modules, container) = (savedModules, savedContainer)
+                    modules.append("\"\(index)\": Graph(\(dictionary(nodeModules))),")
+                case .add, .subtract, .multiply, .concatenate:
+                    break  // plan() admits merges only as graph nodes
                 case .masking(let value):
                     toChannelsLast()
                     forward.append("mask = (x != \(Self.number(value))).any(dim=-1)")
@@ -260,7 +332,15 @@ extension PyTorchModule {
                 }
             }
         }
-        emit(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) })
+        let ports = architecture.inputPorts
+        if ports.count > 1 {
+            forward.append("x = torch.cat([t.reshape(t.shape[0], -1) for t in (\(ports.map(\.name).joined(separator: ", ")))], dim=1)  # packed inputs")
+        }
+        if let graph = architecture.soleGraph {
+            emitGraph(graph, input: architecture.inputShape, asTuple: true)
+        } else {
+            emit(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) })
+        }
         toChannelsLast()
         let header = """
             # Written by `backprop export --format pytorch`: the architecture below as a PyTorch module.
@@ -447,7 +527,20 @@ extension PyTorchModule {
                     self.shortcut.layers = torch.nn.ModuleDict(shortcut)
 
 
+            class Graph(torch.nn.Module):
+                \"\"\"A graph's nodes, layers["i"] for node i (Model.forward writes out how they connect).\"\"\"
+
+                def __init__(self, layers):
+                    super().__init__()
+                    self.layers = torch.nn.ModuleDict(layers)
+
+
             class Model(torch.nn.Module):
+                input_names = \(Self.pythonList(ports.map { "\"\($0.name)\"" }))
+                input_shapes = \(Self.pythonList(ports.map { Self.tuple($0.shape.dimensions) }))
+                output_names = \(Self.pythonList(outputPorts.map { "\"\($0.name)\"" }))
+                output_shapes = \(Self.pythonList(outputPorts.map { Self.tuple($0.shape.dimensions) }))
+
                 def __init__(self):
                     super().__init__()
                     self.layers = torch.nn.ModuleDict({
@@ -455,7 +548,7 @@ extension PyTorchModule {
             """
         let body = modules.map { "            " + $0 }.joined(separator: "\n")
         let tail =
-            "\n        })\n\n    def forward(self, x):\n" + forward.map { "        " + $0 }.joined(separator: "\n") + "\n        return x\n"
+            "\n        })\n\n    def forward(self, \(ports.count > 1 ? ports.map(\.name).joined(separator: ", ") : "x")):\n" + forward.map { "        " + $0 }.joined(separator: "\n") + "\n        return x\n"
         return header + body + tail
     }
 
@@ -494,6 +587,16 @@ extension PyTorchModule {
     }
 
     static func flag(_ value: Bool) -> String { value ? "True" : "False" }
+
+    static func pythonList(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+
+    /// The model's named outputs: a sole graph's (returned as a tuple when several), else one `"output"`.
+    var outputPorts: [Graph.Port] {
+        if let graph = architecture.soleGraph, let planned = try? graph.plan(for: architecture.inputShape) {
+            return planned.outputs.map { Graph.Port($0.name, $0.shape) }
+        }
+        return [Graph.Port("output", plan.outputShape)]
+    }
 
     /// `, bias=False` for a layer without bias.
     static func bias(_ weights: WeightOptions) -> String { weights.useBias ? "" : ", bias=False" }

@@ -45,8 +45,26 @@ public struct PyTorchModule: Sendable {
                 tensors.append(Mapping(backprop: prefix + inner + ours, pytorch: prefix + theirs + suffix, transform: .same))
             }
         }
-        func walk(_ steps: [Architecture.Step], prefix container: String) {
-            for (index, step) in steps.enumerated() {
+        /// A graph's nodes under `container` (`layers.`): each node starts from its input's layout;
+        /// merges run in Backprop's layout.
+        func walkGraph(_ graph: GraphSpec, input: Shape, prefix container: String) {
+            guard let planned = try? graph.plan(for: input) else { return }
+            let start = layout
+            var layouts: [Layout] = planned.inputs.count == 1 ? [start] : planned.inputs.map { $0.shape.rank == 3 ? .channelsLast : .other }
+            for (j, node) in planned.nodes.enumerated() {
+                if node.node.layer.isMerge {
+                    layout = node.output.rank == 3 ? .channelsLast : .other
+                } else {
+                    layout = layouts[planned.connections[j][0]]
+                    walk([Architecture.Step(layer: node.node.layer, input: node.inputs[0], output: node.output)], prefix: container, first: j)
+                }
+                layouts.append(layout)
+            }
+            layout = planned.outputs.count == 1 ? layouts[planned.outputIndices[0]] : .other
+        }
+        func walk(_ steps: [Architecture.Step], prefix container: String, first: Int = 0) {
+            for (offset, step) in steps.enumerated() {
+                let index = first + offset
                 let prefix = "\(container)\(index)."
                 /// `weight` (mapped by `transform`) and `bias` of the module at `prefix + inner`; the same keys in both.
                 func weightAndBias(_ inner: String, _ transform: Mapping.Transform) {
@@ -118,12 +136,18 @@ public struct PyTorchModule: Sendable {
                     layout = .other
                 case .masking:
                     layout = .other
-                case .activation, .dropout:
+                case .graph(let graph):
+                    walkGraph(graph, input: step.input, prefix: prefix + "layers.")
+                case .activation, .dropout, .add, .subtract, .multiply, .concatenate:
                     break
                 }
             }
         }
-        walk(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) }, prefix: "layers.")
+        if let graph = architecture.soleGraph {
+            walkGraph(graph, input: architecture.inputShape, prefix: "layers.")
+        } else {
+            walk(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) }, prefix: "layers.")
+        }
         return (tensors, counters)
     }
 

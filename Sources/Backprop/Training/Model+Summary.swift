@@ -10,8 +10,26 @@ extension Model {
         var rows: [(String, String, Int)] = []
         var counts: [String: Int] = [:]
         func shape(_ x: Tensor) -> String { "(None, " + x.shape.dimensions.dropFirst().map(String.init).joined(separator: ", ") + ")" }
+        /// A graph's inputs and nodes, each node with what it reads (`← a, b`); nested blocks and
+        /// graphs indented below their node.
+        func addGraph(_ graph: Graph, _ x: Tensor, indent: String) -> Tensor {
+            var values = Graph.unpack(x, shapes: graph.inputs.map(\.shape))
+            for (port, value) in zip(graph.inputs, values) { rows.append(("\(indent)\(port.name) (Input)", shape(value), 0)) }
+            let names = graph.inputs.map(\.name) + graph.nodeNames
+            for (j, layer) in graph.layers.enumerated() {
+                let arguments = graph.connections[j].map { values[$0] }
+                let reads = " ← " + graph.connections[j].map { names[$0] }.joined(separator: ", ")
+                if let merge = layer as? any MergeLayer {
+                    values.append(merge(arguments))
+                    rows.append(("\(indent)\(graph.nodeNames[j]) (\(layer.typeName))\(reads)", shape(values.last!), 0))
+                } else {
+                    values.append(add(layer, arguments[0], indent: indent, name: graph.nodeNames[j], suffix: reads))
+                }
+            }
+            return Graph.pack(graph.outputIndices.map { values[$0] })
+        }
         /// A row per layer; a residual block's branches follow it, indented (the tree of the model walk).
-        func add(_ layer: any Layer, _ x: Tensor, indent: String) -> Tensor {
+        func add(_ layer: any Layer, _ x: Tensor, indent: String, name given: String? = nil, suffix: String = "") -> Tensor {
             // Keras-style: the leading capitals in lower case (lstm, gru, conv2D, simpleRNN).
             let type = layer.typeName
             let capitals = type.prefix { $0.isUppercase }.count
@@ -19,9 +37,15 @@ extension Model {
             let base = type.prefix(lowered).lowercased() + type.dropFirst(lowered)
             let index = counts[base, default: 0]
             counts[base] = index + 1
-            let name = index == 0 ? base : "\(base)_\(index)"
+            let name = given ?? (index == 0 ? base : "\(base)_\(index)")
+            if let graph = layer as? Graph {
+                rows.append(("\(indent)\(name) (Graph)\(suffix)", "", layer.parameterCount))
+                let y = addGraph(graph, x, indent: indent + "  │ ")
+                rows.append(("\(indent)  └ outputs " + graph.outputNames.joined(separator: ", "), shape(y), 0))
+                return y
+            }
             let y = layer(x)
-            rows.append(("\(indent)\(name) (\(layer.typeName))", shape(y), layer.parameterCount))
+            rows.append(("\(indent)\(name) (\(layer.typeName))\(suffix)", shape(y), layer.parameterCount))
             if let block = layer as? Residual {
                 var h = x
                 for inner in block.body.layers { h = add(inner, h, indent: indent + "  │ ") }
@@ -34,7 +58,12 @@ extension Model {
         }
         withoutGradient {
             var x = Tensor.zeros(Shape([1] + inputShape.dimensions))
-            for layer in layers { x = add(layer, x, indent: "") }
+            if let graph = network as? Graph {
+                x = addGraph(graph, x, indent: "")
+                for port in graph.outputs { rows.append(("→ output \(port.name)", "(None, " + port.shape.dimensions.map(String.init).joined(separator: ", ") + ")", 0)) }
+            } else {
+                for layer in layers { x = add(layer, x, indent: "") }
+            }
         }
         let trainable = network.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount }
         let total = network.parameterCount

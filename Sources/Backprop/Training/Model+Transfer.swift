@@ -1,12 +1,12 @@
 /// Transfer learning (the course's slide: reuse the pretrained layers, retrain the dense head, then
 /// fine-tune everything at a lower rate): freezing layers, a new head, and unfreezing later.
 extension Model {
-    /// The layers of the network in order (a `Sequential`'s layers, or the network itself).
-    public var layers: [any Layer] { (network as? Sequential)?.layers ?? [network] }
+    /// The layers of the network in order (a `Sequential`'s layers, a graph's nodes, or the network itself).
+    public var layers: [any Layer] { (network as? Sequential)?.layers ?? (network as? Graph)?.layers ?? [network] }
 
     /// The parameters of layer `index` (its path prefix is `layers.<index>.`).
     public func parameters(ofLayer index: Int) -> [Parameter] {
-        guard network is Sequential else { return index == 0 ? network.parameters : [] }
+        guard network is Sequential || network is Graph else { return index == 0 ? network.parameters : [] }
         return namedParameters.filter { $0.name.hasPrefix("layers.\(index).") }.map(\.parameter)
     }
 
