@@ -48,7 +48,11 @@ extension PyTorchModule {
             let g = "g\(graphs)"
             var names: [String] = []
             var layouts: [Layout] = []
-            if planned.inputs.count == 1 {
+            if asTuple && planned.inputs.count > 1 {
+                // The model's own inputs: forward's arguments.
+                names = planned.inputs.map(\.name)
+                layouts = planned.inputs.map { $0.shape.rank == 3 ? .channelsLast : .other }
+            } else if planned.inputs.count == 1 {
                 forward.append("\(g)_0 = x  # graph input \"\(planned.inputs[0].name)\"")
                 names.append("\(g)_0")
                 layouts.append(layout)
@@ -333,7 +337,7 @@ extension PyTorchModule {
             }
         }
         let ports = architecture.inputPorts
-        if ports.count > 1 {
+        if ports.count > 1 && architecture.soleGraph == nil {
             forward.append("x = torch.cat([t.reshape(t.shape[0], -1) for t in (\(ports.map(\.name).joined(separator: ", ")))], dim=1)  # packed inputs")
         }
         if let graph = architecture.soleGraph {

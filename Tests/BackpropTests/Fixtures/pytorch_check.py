@@ -26,10 +26,28 @@ def load_module(folder):
     return module, model
 
 
+def run(model, x):
+    """The module on Backprop's packed input: a model with several inputs (input_shapes) gets them
+    split and reshaped; several outputs (a tuple) come back packed, as Backprop returns them."""
+    shapes = getattr(model, "input_shapes", [])
+    if len(shapes) > 1:
+        parts, start = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            parts.append(x[:, start:start + size].reshape(-1, *shape))
+            start += size
+        y = model(*parts)
+    else:
+        y = model(x)
+    if isinstance(y, tuple):
+        y = torch.cat([t.reshape(t.shape[0], -1) for t in y], dim=1)
+    return y
+
+
 def outputs(model, inputs):
     model.eval()
     with torch.no_grad():
-        return model(torch.from_numpy(inputs)).numpy().astype(np.float32)
+        return run(model, torch.from_numpy(inputs)).numpy().astype(np.float32)
 
 
 def main():
@@ -46,7 +64,7 @@ def main():
     x = torch.from_numpy(inputs)
     for _ in range(5):
         optimizer.zero_grad()
-        loss = model(x).square().mean()
+        loss = run(model, x).square().mean()
         loss.backward()
         optimizer.step()
     state = model.state_dict()

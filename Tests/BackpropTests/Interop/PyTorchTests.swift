@@ -182,12 +182,67 @@ struct PyTorchTests {
                     .recurrent(cell: .gru, units: 4, reverse: true), .dense(units: 3),
                 ])
         ),
+        ("graph branches", graphBranches),
+        ("graph inputs and outputs", graphInputsAndOutputs),
+        (
+            "graph nested",
+            Architecture(
+                inputShape: [6],
+                layers: [
+                    .normalization(), .dense(units: 5, activation: .relu),
+                    .graph(
+                        GraphSpec(
+                            inputs: [.init("h")],
+                            nodes: [
+                                .init("a", .dense(units: 5, activation: .tanh), from: ["h"]),
+                                .init("b", .residual(body: [.dense(units: 5, activation: .relu)]), from: ["h"]),
+                                .init("gate", .dense(units: 5, activation: .sigmoid), from: ["h"]),
+                                .init("diff", .subtract, from: ["a", "b"]), .init("gated", .multiply, from: ["diff", "gate"]),
+                                .init("both", .concatenate(), from: ["gated", "h"]),
+                            ],
+                            outputs: ["both", "gate"])),
+                    .dense(units: 3),
+                ])
+        ),
         (
             "table",
             Architecture(
                 inputShape: [5], layers: [.normalization(), .dense(units: 7, activation: .softplus), .batchNorm(), .dense(units: 3)])
         ),
     ]
+
+    /// Branches of images that meet (an inception-like block, a residual sum, a gate), both layouts in one graph.
+    static let graphBranches = Architecture(
+        inputShape: [8, 8, 2],
+        layers: [
+            .graph(
+                GraphSpec(
+                    inputs: [.init("image")],
+                    nodes: [
+                        .init("narrow", .conv2D(filters: 3, kernelSize: 1, activation: .relu), from: ["image"]),
+                        .init("wide", .conv2D(filters: 2, kernelSize: 3, padding: .same, activation: .relu), from: ["image"]),
+                        .init("pooled", .maxPool2D(size: 3, stride: 1, padding: .same), from: ["image"]),
+                        .init("joined", .concatenate(), from: ["narrow", "wide", "pooled"]),
+                        .init("mixed", .conv2D(filters: 7, kernelSize: 3, padding: .same), from: ["joined"]),
+                        .init("sum", .add, from: ["mixed", "joined"]), .init("norm", .batchNorm(), from: ["sum"]),
+                        .init("gate", .activation(.sigmoid), from: ["norm"]), .init("gated", .multiply, from: ["gate", "sum"]),
+                        .init("rows", .concatenate(axis: 0), from: ["gated", "joined"]),
+                        .init("pool", .globalAveragePooling2D, from: ["rows"]), .init("class", .dense(units: 4), from: ["pool"]),
+                    ],
+                    outputs: ["class"]))
+        ])
+
+    /// Two inputs (an image and a vector) and two outputs (classes and a score).
+    static let graphInputsAndOutputs = try! Architecture(
+        graph: GraphSpec(
+            inputs: [.init("image", [6, 6, 1]), .init("extra", [3])],
+            nodes: [
+                .init("conv", .conv2D(filters: 3, kernelSize: 3, activation: .relu), from: ["image"]),
+                .init("flat", .flatten, from: ["conv"]), .init("side", .dense(units: 4, activation: .tanh), from: ["extra"]),
+                .init("joined", .concatenate(), from: ["flat", "side"]), .init("class", .dense(units: 4), from: ["joined"]),
+                .init("score", .dense(units: 1), from: ["joined"]),
+            ],
+            outputs: ["class", "score"]))
 
     @Test(arguments: 0..<architectures.count)
     func exportedModelsComputeTheSameInPyTorch(_ index: Int) throws {

@@ -69,6 +69,36 @@ struct LayerContractTests {
                 Conv2D(2, 3, kernelSize: 3, stride: 2, padding: .same)
             }
         },
+        // Every merge on one path: a − b, then ⊙ a gate, + a skip, joined with the input.
+        LayerContract(
+            "Graph with branches that meet (Subtract, Multiply, Add, Concatenate)", input: [3, 4], output: [3, 7],
+            parameters: ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.2.weight", "layers.2.bias"],
+            count: (4 * 3 + 3) + 4 * 3 + (4 * 3 + 3)
+        ) {
+            try! Graph(
+                inputs: [.init("features", [4])],
+                nodes: [
+                    .init("a", Dense(4, 3, activation: .tanh), from: ["features"]), .init("b", Dense(4, 3, useBias: false), from: ["features"]),
+                    .init("gate", Dense(4, 3, activation: .sigmoid), from: ["features"]), .init("difference", Subtract(), from: ["a", "b"]),
+                    .init("gated", Multiply(), from: ["difference", "gate"]), .init("sum", Add(), from: ["gated", "a", "b"]),
+                    .init("joined", Concatenate(), from: ["sum", "features"]),
+                ],
+                outputs: ["joined"])
+        },
+        // Two inputs arrive packed ([N, 2·2·1 + 3]), two outputs leave packed ([N, 2 + 4·2·2]).
+        LayerContract(
+            "Graph with two inputs and two outputs (packed)", input: [2, 7], output: [2, 18],
+            parameters: ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"], count: (1 * 2 + 2) + (3 * 2 + 2)
+        ) {
+            try! Graph(
+                inputs: [.init("image", [2, 2, 1]), .init("extra", [3])],
+                nodes: [
+                    .init("conv", Conv2D(1, 2, kernelSize: 1, activation: .tanh), from: ["image"]),
+                    .init("flat", Flatten(), from: ["conv"]), .init("side", Dense(3, 2), from: ["extra"]),
+                    .init("rows", Concatenate(axis: 0), from: ["conv", "conv"]),
+                ],
+                outputs: ["side", "rows"])
+        },
         LayerContract(
             "BatchNorm in training", input: [4, 3, 2, 3], output: [4, 3, 2, 3],
             parameters: ["gamma", "beta", "runningMean", "runningVariance"], count: 4 * 3, training: true

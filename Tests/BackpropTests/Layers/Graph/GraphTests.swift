@@ -1,0 +1,180 @@
+import Backprop
+import Foundation
+import Testing
+
+/// The graph layer and its merges: values by hand, errors that name the node, and the graph in the
+/// architecture file (round trip, malformed files).
+struct GraphTests {
+    static let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+    static let b = Tensor([10, 20, 30, 40, 50, 60], shape: [2, 3])
+
+    @Test func mergesComputeWhatTheySay() {
+        #expect(Add()([Self.a, Self.b, Self.a]).scalars == [12, 24, 36, 48, 60, 72])
+        #expect(Subtract()([Self.b, Self.a]).scalars == [9, 18, 27, 36, 45, 54])
+        #expect(Multiply()([Self.a, Self.b]).scalars == [10, 40, 90, 160, 250, 360])
+        #expect(Concatenate()([Self.a, Self.b]).scalars == [1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60])
+        #expect(Concatenate(axis: 0)([Self.a.reshaped([2, 3, 1]), Self.b.reshaped([2, 3, 1])]).shape == [2, 6, 1])
+        // Applied to one tensor a merge returns it.
+        #expect(Add()(Self.a).scalars == Self.a.scalars)
+    }
+
+    @Test func mergeShapesAreChecked() throws {
+        #expect(try Concatenate().outputShape(merging: [[4, 4, 3], [4, 4, 5]]) == [4, 4, 8])
+        #expect(try Concatenate(axis: 0).outputShape(merging: [[4, 2], [3, 2]]) == [7, 2])
+        #expect(throws: BackpropError.self) { try Concatenate().outputShape(merging: [[4, 4, 3], [4, 5, 3]]) }
+        #expect(throws: BackpropError.self) { try Concatenate(axis: 3).outputShape(merging: [[4, 4, 3]]) }
+        #expect(throws: BackpropError.self) { try Add().outputShape(merging: [[3], [4]]) }
+        #expect(throws: BackpropError.self) { try Subtract().outputShape(merging: [[3], [3], [3]]) }
+    }
+
+    /// y = relu(x·W₁) + x·W₂ and [x, y] computed by the graph and by hand from the same weights.
+    @Test func aGraphRunsItsNodesInOrder() throws {
+        seedGlobalRandom(1)
+        let first = Dense(3, 3, activation: .relu)
+        let second = Dense(3, 3, useBias: false)
+        let graph = try Graph(
+            inputs: [.init("features", [3])],
+            nodes: [
+                .init("first", first, from: ["features"]), .init("second", second, from: ["features"]),
+                .init("sum", Add(), from: ["first", "second"]), .init("joined", Concatenate(), from: ["features", "sum"]),
+            ],
+            outputs: ["joined", "second"])
+        #expect(graph.outputs == [.init("joined", [6]), .init("second", [3])])
+        #expect(graph.packedOutputShape == [9])
+        #expect(graph.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight"])
+        let x = Tensor([0.5, -1, 2, -0.25, 0.75, 1.5], shape: [2, 3])
+        let outputs = graph([x])
+        let sum = first(x) + second(x)
+        #expect(outputs[0].scalars == Tensor.concatenate([x, sum], alongAxis: 1).scalars)
+        #expect(outputs[1].scalars == second(x).scalars)
+        // The plain form returns the same, packed.
+        #expect(graph(x).scalars == Graph.pack(outputs).scalars)
+    }
+
+    @Test func badGraphsAreRefusedNamingTheNode() {
+        func refusal(_ nodes: [Graph.Node], outputs: [String] = ["out"], inputs: [Graph.Port] = [.init("features", [4])]) -> String {
+            do {
+                _ = try Graph(inputs: inputs, nodes: nodes, outputs: outputs)
+                return "built"
+            } catch { return "\(error)" }
+        }
+        let dense = { Dense(4, 2) }
+        #expect(refusal([.init("out", dense(), from: ["nothing"])]).contains("unknown \"nothing\""))
+        #expect(refusal([.init("out", dense(), from: ["later"]), .init("later", dense(), from: ["features"])]).contains("comes later"))
+        #expect(refusal([.init("out", dense(), from: ["features"]), .init("out", dense(), from: ["features"])]).contains("twice"))
+        #expect(refusal([.init("out", Add(), from: ["features", "half"]), .init("half", dense(), from: ["features"])]).contains("later"))
+        let mismatch = refusal([.init("half", dense(), from: ["features"]), .init("out", Add(), from: ["features", "half"])])
+        #expect(mismatch.contains("node \"out\"") && mismatch.contains("same shape"))
+        let twoIntoDense = refusal([.init("out", dense(), from: ["features", "features"])])
+        #expect(twoIntoDense.contains("node \"out\"") && twoIntoDense.contains("one input"))
+        let wrongWidth = refusal([.init("out", Dense(5, 2), from: ["features"])])
+        #expect(wrongWidth.contains("node \"out\"") && wrongWidth.contains("5 features"))
+        #expect(refusal([.init("out", dense(), from: ["features"])], outputs: ["missing"]).contains("unknown \"missing\""))
+        #expect(refusal([.init("out", dense(), from: ["self"])], inputs: [.init("self", [4])]).contains("reserved"))
+        #expect(refusal([.init("out\n", dense(), from: ["features"])]).contains("node name"))
+    }
+
+    // MARK: The architecture file
+
+    static let branchesJSON = """
+        {"format": "backprop-architecture", "version": 1, "input_shape": [8, 8, 1],
+         "layers": [
+          {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+          {"type": "graph",
+           "nodes": [
+            {"name": "narrow", "layer": {"type": "conv2d", "filters": 2, "kernel_size": 1}, "inputs": ["input"]},
+            {"name": "wide", "layer": {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same"}, "inputs": ["input"]},
+            {"name": "joined", "layer": {"type": "concatenate"}, "inputs": ["narrow", "wide"]},
+            {"name": "sum", "layer": {"type": "add"}, "inputs": ["joined", "input"]}],
+           "outputs": ["sum"]},
+          {"type": "max_pool2d", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 3}
+         ]}
+        """
+
+    @Test func graphsInTheArchitectureFileRoundTripAndPlan() throws {
+        let architecture = try Architecture(json: Data(Self.branchesJSON.utf8), source: "branches.json")
+        let plan = try architecture.plan()
+        #expect(plan.steps.map(\.output) == [[8, 8, 4], [8, 8, 4], [4, 4, 4], [64], [3]])
+        #expect(plan.parameterCount == (9 * 4 + 4) + (4 * 2 + 2) + (9 * 4 * 2 + 2) + (64 * 3 + 3))
+        #expect(try Architecture(json: architecture.jsonData(), source: "again") == architecture)
+        let model = try architecture.makeModel()
+        #expect(model.namedParameters.map(\.name).contains("layers.1.layers.1.weight"))
+        #expect(model.predict(Tensor.zeros([2, 8, 8, 1])).shape == [2, 3])
+        let twoInputs = try Architecture(
+            graph: GraphSpec(
+                inputs: [.init("image", [2, 2, 1]), .init("extra", [3])],
+                nodes: [.init("flat", .flatten, from: ["image"]), .init("joined", .concatenate(), from: ["flat", "extra"])],
+                outputs: ["joined", "extra"]))
+        #expect(twoInputs.inputShape == [7])
+        #expect(twoInputs.inputPorts == [.init("image", [2, 2, 1]), .init("extra", [3])])
+        #expect(try twoInputs.plan().outputShape == [10])
+        #expect(try Architecture(json: twoInputs.jsonData(), source: "again") == twoInputs)
+        #expect(try twoInputs.makeModel().network is Graph)
+    }
+
+    /// Each malformed graph names the file, the field or the node, and what was expected.
+    @Test(arguments: [
+        (#"{"type": "graph", "outputs": ["input"]}"#, "layers[0].nodes"),
+        (#"{"type": "graph", "nodes": [], "outputs": ["input"]}"#, "layers[0].nodes"),
+        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"]}]}"#, "layers[0].outputs"),
+        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"], "extra": 1}], "outputs": ["a"]}"#, "layers[0].nodes[0].extra"),
+        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "nope"}, "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].layer.type"),
+        (#"{"type": "graph", "nodes": [{"name": "a", "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].layer"),
+        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": "input"}], "outputs": ["a"]}"#, "layers[0].nodes[0].inputs"),
+        (#"{"type": "graph", "nodes": [{"name": 3, "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].name"),
+        (#"{"type": "graph", "nodes": ["flatten"], "outputs": ["a"]}"#, "layers[0].nodes[0]"),
+        (#"{"type": "graph", "inputs": [{"name": "x", "shape": [0]}], "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["x"]}], "outputs": ["a"]}"#, "layers[0].inputs[0].shape"),
+        (#"{"type": "concatenate", "axis": 1.5}"#, "layers[0].axis"),
+        (#"{"type": "add", "axis": 1}"#, "layers[0].axis"),
+    ])
+    func malformedGraphsNameTheField(_ layer: String, _ field: String) {
+        let json = #"{"input_shape": [4], "layers": ["# + layer + "]}"
+        do {
+            _ = try Architecture(json: Data(json.utf8), source: "graph.json")
+            Issue.record("accepted \(layer)")
+        } catch {
+            #expect("\(error)".contains("graph.json") && "\(error)".contains(field), "\(error)")
+        }
+    }
+
+    /// Graphs that read well but do not fit: the plan names the node and the rule.
+    @Test(arguments: [
+        (#"{"name": "a", "layer": {"type": "dense", "units": 2}, "inputs": ["input", "input"]}"#, "node \"a\"", "one input"),
+        (#"{"name": "a", "layer": {"type": "add"}, "inputs": ["input", "b"]}"#, "node \"a\"", "comes after"),
+        (#"{"name": "a", "layer": {"type": "masking"}, "inputs": ["input"]}"#, "node \"a\"", "masks do not flow"),
+        (#"{"name": "a", "layer": {"type": "conv2d", "filters": 2, "kernel_size": 3}, "inputs": ["input"]}"#, "node \"a\"", "[H, W, C]"),
+        (#"{"name": "input", "layer": {"type": "flatten"}, "inputs": ["input"]}"#, "\"input\"", "twice"),
+        (#"{"name": "a", "layer": {"type": "flatten"}, "inputs": ["nowhere"]}"#, "node \"a\"", "no input or node"),
+        (#"{"name": "a", "layer": {"type": "concatenate", "axis": 2}, "inputs": ["input", "input"]}"#, "node \"a\"", "axis"),
+    ])
+    func graphsThatDoNotFitNameTheNode(_ node: String, _ name: String, _ rule: String) {
+        let json = #"{"input_shape": [4], "layers": [{"type": "graph", "nodes": ["# + node
+            + #", {"name": "b", "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": ["a", "b"]}]}"#
+        do {
+            _ = try Architecture(json: Data(json.utf8), source: "graph.json").plan()
+            Issue.record("planned \(node)")
+        } catch {
+            #expect("\(error)".contains(name) && "\(error)".contains(rule), "\(error)")
+        }
+    }
+
+    @Test func anUnusedNodeOrAMergeOutsideAGraphIsRefused() {
+        let unused = Architecture(
+            inputShape: [4],
+            layers: [
+                .graph(
+                    GraphSpec(
+                        inputs: [.init("input")],
+                        nodes: [.init("a", .dense(units: 2), from: ["input"]), .init("b", .dense(units: 2), from: ["input"])],
+                        outputs: ["a"]))
+            ])
+        do {
+            _ = try unused.plan()
+            Issue.record("planned a graph with an unused node")
+        } catch {
+            #expect("\(error)".contains("node \"b\" leads to no output"), "\(error)")
+        }
+        let chain = Architecture(inputShape: [4], layers: [.dense(units: 4), .add])
+        #expect(throws: BackpropError.self) { try chain.plan() }
+    }
+}
