@@ -74,19 +74,19 @@ extension Model {
         callbacks: [any Callback] = [], verbose: Bool = true
     ) -> History {
         fit(
-            packInputs(inputs, "fit"), packTargets(targets, "fit"), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
-            validationData: validationData.map { (packInputs($0.inputs, "fit"), packTargets($0.targets, "fit")) }, shuffle: shuffle,
+            packed(inputs: inputs, "fit"), packed(targets: targets, "fit"), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+            validationData: validationData.map { (packed(inputs: $0.inputs, "fit"), packed(targets: $0.targets, "fit")) }, shuffle: shuffle,
             seed: seed, callbacks: callbacks, verbose: verbose)
     }
 
     /// Loss and metrics on a list of inputs and targets.
     public func evaluate(_ inputs: [Tensor], _ targets: [Tensor], batchSize: Int = 256) -> Logs {
-        evaluate(packInputs(inputs, "evaluate"), packTargets(targets, "evaluate"), batchSize: batchSize)
+        evaluate(packed(inputs: inputs, "evaluate"), packed(targets: targets, "evaluate"), batchSize: batchSize)
     }
 
     /// One tensor per output for a list of inputs.
     public func predict(_ inputs: [Tensor], batchSize: Int = 256) -> [Tensor] {
-        Graph.unpack(predict(packInputs(inputs, "predict"), batchSize: batchSize), shapes: outputPorts.map(\.shape))
+        Graph.unpack(predict(packed(inputs: inputs, "predict"), batchSize: batchSize), shapes: outputPorts.map(\.shape))
     }
 
     /// The outputs of one packed prediction, by name.
@@ -95,7 +95,9 @@ extension Model {
         return Dictionary(uniqueKeysWithValues: zip(ports.map(\.name), Graph.unpack(packed, shapes: ports.map(\.shape))))
     }
 
-    private func packInputs(_ inputs: [Tensor], _ operation: String) -> Tensor {
+    /// The inputs as the data pipeline carries them (one row per sample; see the extension's
+    /// documentation): what a `TensorDataset` of a multi-input model holds.
+    public func packed(inputs: [Tensor], _ operation: String = "packed(inputs:)") -> Tensor {
         let ports = inputPorts
         precondition(
             inputs.count == ports.count, "\(operation): \(inputs.count) inputs for the model's \(ports.count) (\(ports.map(\.name).joined(separator: ", ")))")
@@ -107,7 +109,8 @@ extension Model {
         return Graph.pack(inputs)
     }
 
-    private func packTargets(_ targets: [Tensor], _ operation: String) -> Tensor {
+    /// The targets as the data pipeline carries them, in the layout of the compiled losses.
+    public func packed(targets: [Tensor], _ operation: String = "packed(targets:)") -> Tensor {
         guard let combined = loss as? OutputLosses else {
             precondition(targets.count == 1, "\(operation): \(targets.count) targets for a model compiled with one loss")
             return targets[0]
