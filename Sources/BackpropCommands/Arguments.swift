@@ -164,6 +164,13 @@ struct ModelOptions: ParsableArguments {
                     found: "\(architecture.inputShape)")
             }
             let plan = try architecture.plan()
+            let ports = architecture.outputPorts
+            guard ports.count == 1 else {
+                throw BackpropError.malformed(
+                    path: modelFile, field: "layers[\(architecture.layers.count - 1)].outputs",
+                    expected: "one output (train fits one loss; a graph with several outputs and weighted losses trains from Swift: Model.compile(optimizer:losses:lossWeights:))",
+                    found: ports.map(\.name).joined(separator: ", "))
+            }
             guard plan.outputShape == [outputs] else {
                 throw BackpropError.malformed(
                     path: modelFile, field: "layers", expected: "a last layer with \(outputs) outputs (the data's classes or targets)",

@@ -42,7 +42,7 @@ public struct ExportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let saved = try SavedModel(path: model)
+        let saved = try SavedModel(path: model, severalOutputs: true)
         guard let architecture = saved.model.architecture else { preconditionFailure("a loaded model has its architecture") }
         let module = try PyTorchModule(architecture)
         do {
@@ -117,7 +117,7 @@ public struct ImportCommand: ParsableCommand {
         var metadata: [String: String] = [:]
         let architecture: Architecture
         if let like {
-            let saved = try SavedModel(path: like)
+            let saved = try SavedModel(path: like, severalOutputs: true)
             architecture = saved.model.architecture!
             metadata = saved.metadata.filter { !$0.key.hasPrefix("backprop.state.") && $0.key != TrainingCheckpoint.progressKey }
         } else {

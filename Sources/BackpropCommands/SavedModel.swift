@@ -16,12 +16,21 @@ struct SavedModel {
     /// Regression targets were standardized with these; predictions are mapped back.
     let targetScaling: (mean: [Float], deviation: [Float])?
 
-    init(path: String) throws {
+    /// Reads the model file; a model with several outputs (a graph's) only when `severalOutputs`
+    /// (export and import handle them; predict, evaluate, visualize and finetune read one).
+    init(path: String, severalOutputs: Bool = false) throws {
         let (model, metadata) = try Model.load(from: path)
         self.model = model
         self.metadata = metadata
         self.path = path
         guard let architecture = model.architecture else { preconditionFailure("a loaded model has its architecture") }
+        let ports = architecture.outputPorts
+        if ports.count > 1 && !severalOutputs {
+            throw BackpropError.malformed(
+                path: path, field: "architecture",
+                expected: "one output (this command reads one; a model with several predicts from Swift: Model.predict([inputs]))",
+                found: "outputs " + ports.map { "\($0.name) \($0.shape)" }.joined(separator: ", "))
+        }
         let plan = try architecture.plan()
         guard plan.outputShape.rank == 1, let outputs = plan.outputShape.dimensions.first else {
             throw BackpropError.malformed(

@@ -218,6 +218,18 @@ extension Architecture {
         }
         return [Graph.Port("input", inputShape)]
     }
+
+    /// The network's named outputs: a trailing graph's when it has several (packed as the
+    /// network's output), else one `"output"`.
+    public var outputPorts: [Graph.Port] {
+        guard let plan = try? plan() else { return [] }
+        if case .graph(let graph) = layers.last, let step = plan.steps.last, let planned = try? graph.plan(for: step.input),
+            planned.outputs.count > 1
+        {
+            return planned.outputs.map { Graph.Port($0.name, $0.shape) }
+        }
+        return [Graph.Port("output", plan.outputShape)]
+    }
 }
 
 // MARK: JSON (the `graph` layer of the architecture file; documented on `Architecture`)

@@ -542,8 +542,8 @@ extension PyTorchModule {
             class Model(torch.nn.Module):
                 input_names = \(Self.pythonList(ports.map { "\"\($0.name)\"" }))
                 input_shapes = \(Self.pythonList(ports.map { Self.tuple($0.shape.dimensions) }))
-                output_names = \(Self.pythonList(outputPorts.map { "\"\($0.name)\"" }))
-                output_shapes = \(Self.pythonList(outputPorts.map { Self.tuple($0.shape.dimensions) }))
+                output_names = \(Self.pythonList(architecture.outputPorts.map { "\"\($0.name)\"" }))
+                output_shapes = \(Self.pythonList(architecture.outputPorts.map { Self.tuple($0.shape.dimensions) }))
 
                 def __init__(self):
                     super().__init__()
@@ -594,13 +594,6 @@ extension PyTorchModule {
 
     static func pythonList(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
-    /// The model's named outputs: a sole graph's (returned as a tuple when several), else one `"output"`.
-    var outputPorts: [Graph.Port] {
-        if let graph = architecture.soleGraph, let planned = try? graph.plan(for: architecture.inputShape) {
-            return planned.outputs.map { Graph.Port($0.name, $0.shape) }
-        }
-        return [Graph.Port("output", plan.outputShape)]
-    }
 
     /// `, bias=False` for a layer without bias.
     static func bias(_ weights: WeightOptions) -> String { weights.useBias ? "" : ", bias=False" }

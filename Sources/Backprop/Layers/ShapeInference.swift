@@ -114,17 +114,49 @@ extension Model {
         var shape = inputShape
         var shapes: [Shape] = []
         for (index, layer) in layers.enumerated() {
-            if let inferring = layer as? ShapeInferring {
-                do {
-                    shape = try inferring.outputShape(for: shape)
-                } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
-                    throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
-                }
-            } else {
-                shape = Shape(Array(withoutGradient { layer(Tensor.zeros(Shape([1] + shape.dimensions))) }.shape.dimensions.dropFirst()))
+            do {
+                shape = try sampleOutputShape(of: layer, for: shape)
+            } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
+                throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
             }
             shapes.append(shape)
         }
         return shapes
+    }
+}
+
+extension Sequential: ShapeInferring {
+    /// Each layer in turn (by its own rule, or a dry run); errors name the layer's index.
+    public func outputShape(for input: Shape) throws -> Shape {
+        var shape = input
+        for (index, layer) in layers.enumerated() {
+            do {
+                shape = try sampleOutputShape(of: layer, for: shape)
+            } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
+                throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
+            }
+        }
+        return shape
+    }
+}
+
+extension Residual: ShapeInferring {
+    /// Both branches from the same input; they must end in one shape.
+    public func outputShape(for input: Shape) throws -> Shape {
+        func branch(_ name: String, _ layers: Sequential?) throws -> Shape {
+            guard let layers else { return input }
+            do {
+                return try layers.outputShape(for: input)
+            } catch BackpropError.layerDoesNotFit(let layer, let shape, let rule) {
+                throw BackpropError.layerDoesNotFit(layer: "Residual \(name), \(layer)", inputShape: shape, rule: rule)
+            }
+        }
+        let body = try branch("body", self.body)
+        let skip = try branch("shortcut", shortcut)
+        guard body == skip else {
+            throw BackpropError.layerDoesNotFit(
+                layer: "Residual", inputShape: "\(input)", rule: "the body gives \(body) but the shortcut \(skip); add a projection shortcut")
+        }
+        return body
     }
 }

@@ -36,7 +36,7 @@ extension Model {
             let lowered = capitals == type.count || capitals <= 1 ? capitals : capitals - 1
             let base = type.prefix(lowered).lowercased() + type.dropFirst(lowered)
             let index = counts[base, default: 0]
-            counts[base] = index + 1
+            if given == nil { counts[base] = index + 1 }
             let name = given ?? (index == 0 ? base : "\(base)_\(index)")
             if let graph = layer as? Graph {
                 rows.append(("\(indent)\(name) (Graph)\(suffix)", "", layer.parameterCount))
