@@ -37,6 +37,15 @@ import Foundation
 ///   are fitted on the training data and kept with the weights
 /// - `residual`: `layers` (the body, a list of layers); `shortcut` (a list; empty or absent: the
 ///   identity): body(x) + shortcut(x), both of the same shape
+/// - `graph`: `nodes`, a list of `{"name", "layer": {…}, "inputs": [names]}` in an order where each
+///   node comes after what it reads, and `outputs` (names); `inputs` (a list of `{"name", "shape"}`;
+///   absent: one input named `"input"` taking what reaches the graph). Several inputs arrive packed:
+///   each sample is its inputs flattened and joined in order (a table's columns, say), so the layer
+///   before the graph gives `[Σ sizes]`; several outputs leave packed the same way. Every input and
+///   node must lead to an output; masks do not flow between nodes. Node names: letters, digits,
+///   `_`, `-`, `.`; input names: identifiers (they name the exported module's arguments).
+/// - `add`, `multiply` (any number of inputs of one shape), `subtract` (two), `concatenate`
+///   (`axis` of the sample, -1: the last): merges, only as graph nodes
 ///
 /// Every layer with weights (all above through `maxout`) also takes `activation` (not `maxout`),
 /// `l1`, `l2` (kernel penalties), `use_bias` (true), `kernel_initializer` (`glorot_uniform`),

@@ -53,10 +53,13 @@ public final class BufferPool: Sendable {
 
     /// Fills every cached block with `value` (a debugging aid: with NaN, any kernel that reads
     /// memory it did not write first shows up as NaN in its results).
+    /// The blocks are filled under the pool's lock, so another thread cannot take one half-way
+    /// (filled after it was handed out, it would corrupt that thread's live tensor).
     public func fillCached(with value: Float) {
-        let blocks: [(UInt, Int)] = state.withLock { state in state.free.flatMap { count, list in list.map { ($0, count) } } }
-        for (address, count) in blocks {
-            UnsafeMutablePointer<Float>(bitPattern: address)?.update(repeating: value, count: max(count, 1))
+        state.withLock { state in
+            for (count, list) in state.free {
+                for address in list { UnsafeMutablePointer<Float>(bitPattern: address)?.update(repeating: value, count: max(count, 1)) }
+            }
         }
     }
 
