@@ -168,7 +168,8 @@ struct ModelOptions: ParsableArguments {
             guard ports.count == 1 else {
                 throw BackpropError.malformed(
                     path: modelFile, field: "layers[\(architecture.layers.count - 1)].outputs",
-                    expected: "one output (train fits one loss; a graph with several outputs and weighted losses trains from Swift: Model.compile(optimizer:losses:lossWeights:))",
+                    expected:
+                        "one output (train fits one loss; a graph with several outputs and weighted losses trains from Swift: Model.compile(optimizer:losses:lossWeights:))",
                     found: ports.map(\.name).joined(separator: ", "))
             }
             guard plan.outputShape == [outputs] else {

@@ -116,7 +116,8 @@ public struct GraphSpec: Sendable, Equatable {
             switch node.layer {
             case .masking, .embedding(_, _, true):
                 throw fail(
-                    "node \"\(node.name)\" makes a sequence mask, but masks do not flow between graph nodes yet (mask inside a sequential part, before the graph)")
+                    "node \"\(node.name)\" makes a sequence mask, but masks do not flow between graph nodes yet (mask inside a sequential part, before the graph)"
+                )
             default: break
             }
             used.formUnion(sources)

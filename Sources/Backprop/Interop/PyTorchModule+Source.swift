@@ -61,7 +61,8 @@ extension PyTorchModule {
                 for (i, port) in planned.inputs.enumerated() {
                     let size = port.shape.elementCount
                     forward.append(
-                        "\(g)_\(i) = x[:, \(start):\(start + size)].reshape(-1, \(port.shape.dimensions.map(String.init).joined(separator: ", ")))  # graph input \"\(port.name)\"")
+                        "\(g)_\(i) = x[:, \(start):\(start + size)].reshape(-1, \(port.shape.dimensions.map(String.init).joined(separator: ", ")))  # graph input \"\(port.name)\""
+                    )
                     names.append("\(g)_\(i)")
                     layouts.append(port.shape.rank == 3 ? .channelsLast : .other)
                     start += size
@@ -77,7 +78,8 @@ extension PyTorchModule {
                 case .multiply: forward.append("\(name) = " + arguments.joined(separator: " * ") + "  # \"\(node.node.name)\"")
                 case .concatenate(let axis):
                     let resolved = axis < 0 ? axis + node.output.rank : axis
-                    forward.append("\(name) = torch.cat([\(arguments.joined(separator: ", "))], dim=\(resolved + 1))  # \"\(node.node.name)\"")
+                    forward.append(
+                        "\(name) = torch.cat([\(arguments.joined(separator: ", "))], dim=\(resolved + 1))  # \"\(node.node.name)\"")
                 default:
                     let source = planned.connections[j][0]
                     forward.append("x = \(names[source])")
@@ -96,10 +98,12 @@ extension PyTorchModule {
                 forward.append("x = \(names[outputs[0]])")
                 layout = layouts[outputs[0]]
             } else if asTuple {
-                forward.append("x = (\(outputs.map(plain).joined(separator: ", ")))  # \(planned.outputs.map(\.name).joined(separator: ", "))")
+                forward.append(
+                    "x = (\(outputs.map(plain).joined(separator: ", ")))  # \(planned.outputs.map(\.name).joined(separator: ", "))")
                 layout = .other
             } else {
-                forward.append("x = torch.cat([\(outputs.map { plain($0) + ".flatten(1)" }.joined(separator: ", "))], dim=1)  # packed outputs")
+                forward.append(
+                    "x = torch.cat([\(outputs.map { plain($0) + ".flatten(1)" }.joined(separator: ", "))], dim=1)  # packed outputs")
                 layout = .other
             }
         }
@@ -338,7 +342,9 @@ extension PyTorchModule {
         }
         let ports = architecture.inputPorts
         if ports.count > 1 && architecture.soleGraph == nil {
-            forward.append("x = torch.cat([t.reshape(t.shape[0], -1) for t in (\(ports.map(\.name).joined(separator: ", ")))], dim=1)  # packed inputs")
+            forward.append(
+                "x = torch.cat([t.reshape(t.shape[0], -1) for t in (\(ports.map(\.name).joined(separator: ", ")))], dim=1)  # packed inputs"
+            )
         }
         if let graph = architecture.soleGraph {
             emitGraph(graph, input: architecture.inputShape, asTuple: true)
@@ -552,7 +558,8 @@ extension PyTorchModule {
             """
         let body = modules.map { "            " + $0 }.joined(separator: "\n")
         let tail =
-            "\n        })\n\n    def forward(self, \(ports.count > 1 ? ports.map(\.name).joined(separator: ", ") : "x")):\n" + forward.map { "        " + $0 }.joined(separator: "\n") + "\n        return x\n"
+            "\n        })\n\n    def forward(self, \(ports.count > 1 ? ports.map(\.name).joined(separator: ", ") : "x")):\n"
+            + forward.map { "        " + $0 }.joined(separator: "\n") + "\n        return x\n"
         return header + body + tail
     }
 
@@ -593,7 +600,6 @@ extension PyTorchModule {
     static func flag(_ value: Bool) -> String { value ? "True" : "False" }
 
     static func pythonList(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
-
 
     /// `, bias=False` for a layer without bias.
     static func bias(_ weights: WeightOptions) -> String { weights.useBias ? "" : ", bias=False" }

@@ -56,7 +56,9 @@ public struct PyTorchModule: Sendable {
                     layout = node.output.rank == 3 ? .channelsLast : .other
                 } else {
                     layout = layouts[planned.connections[j][0]]
-                    walk([Architecture.Step(layer: node.node.layer, input: node.inputs[0], output: node.output)], prefix: container, first: j)
+                    walk(
+                        [Architecture.Step(layer: node.node.layer, input: node.inputs[0], output: node.output)], prefix: container, first: j
+                    )
                 }
                 layouts.append(layout)
             }

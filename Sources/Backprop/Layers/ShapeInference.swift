@@ -155,7 +155,8 @@ extension Residual: ShapeInferring {
         let skip = try branch("shortcut", shortcut)
         guard body == skip else {
             throw BackpropError.layerDoesNotFit(
-                layer: "Residual", inputShape: "\(input)", rule: "the body gives \(body) but the shortcut \(skip); add a projection shortcut")
+                layer: "Residual", inputShape: "\(input)",
+                rule: "the body gives \(body) but the shortcut \(skip); add a projection shortcut")
         }
         return body
     }

@@ -74,7 +74,8 @@ extension Model {
         callbacks: [any Callback] = [], verbose: Bool = true
     ) -> History {
         fit(
-            packed(inputs: inputs, "fit"), packed(targets: targets, "fit"), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+            packed(inputs: inputs, "fit"), packed(targets: targets, "fit"), batchSize: batchSize, epochs: epochs,
+            validationSplit: validationSplit,
             validationData: validationData.map { (packed(inputs: $0.inputs, "fit"), packed(targets: $0.targets, "fit")) }, shuffle: shuffle,
             seed: seed, callbacks: callbacks, verbose: verbose)
     }
@@ -100,10 +101,12 @@ extension Model {
     public func packed(inputs: [Tensor], _ operation: String = "packed(inputs:)") -> Tensor {
         let ports = inputPorts
         precondition(
-            inputs.count == ports.count, "\(operation): \(inputs.count) inputs for the model's \(ports.count) (\(ports.map(\.name).joined(separator: ", ")))")
+            inputs.count == ports.count,
+            "\(operation): \(inputs.count) inputs for the model's \(ports.count) (\(ports.map(\.name).joined(separator: ", ")))")
         for (tensor, port) in zip(inputs, ports) {
             precondition(
-                tensor.rank >= 1 && Array(tensor.shape.dimensions.dropFirst()) == port.shape.dimensions && tensor.shape[0] == inputs[0].shape[0],
+                tensor.rank >= 1 && Array(tensor.shape.dimensions.dropFirst()) == port.shape.dimensions
+                    && tensor.shape[0] == inputs[0].shape[0],
                 "\(operation): input \"\(port.name)\" must be [\(inputs[0].shape.first ?? 0)] + \(port.shape), got \(tensor.shape)")
         }
         return Graph.pack(inputs)

@@ -60,7 +60,10 @@ extension Model {
             var x = Tensor.zeros(Shape([1] + inputShape.dimensions))
             if let graph = network as? Graph {
                 x = addGraph(graph, x, indent: "")
-                for port in graph.outputs { rows.append(("→ output \(port.name)", "(None, " + port.shape.dimensions.map(String.init).joined(separator: ", ") + ")", 0)) }
+                for port in graph.outputs {
+                    rows.append(
+                        ("→ output \(port.name)", "(None, " + port.shape.dimensions.map(String.init).joined(separator: ", ") + ")", 0))
+                }
             } else {
                 for layer in layers { x = add(layer, x, indent: "") }
             }

@@ -52,7 +52,8 @@ struct GraphCommandTests {
     @Test func graphArchitecturesTrainSummarizeAndExport() throws {
         let folder = ModelFileTests.folder()
         let train = Tool.run([
-            "train", "--data", TinyData.imageFolder, "--model-file", Self.imageGraph, "--epochs", "3", "--save", folder + "/image.safetensors",
+            "train", "--data", TinyData.imageFolder, "--model-file", Self.imageGraph, "--epochs", "3", "--save",
+            folder + "/image.safetensors",
         ])
         #expect(train.status == 0, "\(train)")
         #expect(train.standardOutput.contains("Test loss"), "\(train)")

@@ -78,8 +78,10 @@ struct LayerContractTests {
             try! Graph(
                 inputs: [.init("features", [4])],
                 nodes: [
-                    .init("a", Dense(4, 3, activation: .tanh), from: ["features"]), .init("b", Dense(4, 3, useBias: false), from: ["features"]),
-                    .init("gate", Dense(4, 3, activation: .sigmoid), from: ["features"]), .init("difference", Subtract(), from: ["a", "b"]),
+                    .init("a", Dense(4, 3, activation: .tanh), from: ["features"]),
+                    .init("b", Dense(4, 3, useBias: false), from: ["features"]),
+                    .init("gate", Dense(4, 3, activation: .sigmoid), from: ["features"]),
+                    .init("difference", Subtract(), from: ["a", "b"]),
                     .init("gated", Multiply(), from: ["difference", "gate"]), .init("sum", Add(), from: ["gated", "a", "b"]),
                     .init("joined", Concatenate(), from: ["sum", "features"]),
                 ],

@@ -151,7 +151,8 @@ public final class Graph: Layer {
         let count = packed.shape[0]
         precondition(
             packed.rank == 2 && packed.shape[1] == shapes.reduce(0) { $0 + $1.elementCount },
-            "Graph: packed values must be [N, \(shapes.reduce(0) { $0 + $1.elementCount })] for \(shapes.map(\.description)), got \(packed.shape)")
+            "Graph: packed values must be [N, \(shapes.reduce(0) { $0 + $1.elementCount })] for \(shapes.map(\.description)), got \(packed.shape)"
+        )
         var start = 0
         return shapes.map { shape in
             defer { start += shape.elementCount }

@@ -117,13 +117,28 @@ struct GraphTests {
         (#"{"type": "graph", "outputs": ["input"]}"#, "layers[0].nodes"),
         (#"{"type": "graph", "nodes": [], "outputs": ["input"]}"#, "layers[0].nodes"),
         (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"]}]}"#, "layers[0].outputs"),
-        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"], "extra": 1}], "outputs": ["a"]}"#, "layers[0].nodes[0].extra"),
-        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "nope"}, "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].layer.type"),
+        (
+            #"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"], "extra": 1}], "outputs": ["a"]}"#,
+            "layers[0].nodes[0].extra"
+        ),
+        (
+            #"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "nope"}, "inputs": ["input"]}], "outputs": ["a"]}"#,
+            "layers[0].nodes[0].layer.type"
+        ),
         (#"{"type": "graph", "nodes": [{"name": "a", "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].layer"),
-        (#"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": "input"}], "outputs": ["a"]}"#, "layers[0].nodes[0].inputs"),
-        (#"{"type": "graph", "nodes": [{"name": 3, "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": ["a"]}"#, "layers[0].nodes[0].name"),
+        (
+            #"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": "input"}], "outputs": ["a"]}"#,
+            "layers[0].nodes[0].inputs"
+        ),
+        (
+            #"{"type": "graph", "nodes": [{"name": 3, "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": ["a"]}"#,
+            "layers[0].nodes[0].name"
+        ),
         (#"{"type": "graph", "nodes": ["flatten"], "outputs": ["a"]}"#, "layers[0].nodes[0]"),
-        (#"{"type": "graph", "inputs": [{"name": "x", "shape": [0]}], "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["x"]}], "outputs": ["a"]}"#, "layers[0].inputs[0].shape"),
+        (
+            #"{"type": "graph", "inputs": [{"name": "x", "shape": [0]}], "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["x"]}], "outputs": ["a"]}"#,
+            "layers[0].inputs[0].shape"
+        ),
         (#"{"type": "concatenate", "axis": 1.5}"#, "layers[0].axis"),
         (#"{"type": "add", "axis": 1}"#, "layers[0].axis"),
     ])
@@ -148,7 +163,8 @@ struct GraphTests {
         (#"{"name": "a", "layer": {"type": "concatenate", "axis": 2}, "inputs": ["input", "input"]}"#, "node \"a\"", "axis"),
     ])
     func graphsThatDoNotFitNameTheNode(_ node: String, _ name: String, _ rule: String) {
-        let json = #"{"input_shape": [4], "layers": [{"type": "graph", "nodes": ["# + node
+        let json =
+            #"{"input_shape": [4], "layers": [{"type": "graph", "nodes": ["# + node
             + #", {"name": "b", "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": ["a", "b"]}]}"#
         do {
             _ = try Architecture(json: Data(json.utf8), source: "graph.json").plan()
