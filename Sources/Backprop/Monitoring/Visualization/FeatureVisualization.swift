@@ -126,11 +126,12 @@ public struct FeatureVisualization {
                 let layers = Dictionary(
                     model.network.namedLayers.map { ($0.path, ObjectIdentifier($0.layer)) }, uniquingKeysWith: { a, _ in a })
                 guard let id = layers[path], let output = recorded.last(where: { $0.0 == id })?.1 else {
-                    // Outputs are recorded for the layers a Sequential runs (not the Sequentials themselves).
-                    let recordable = model.network.namedLayers.compactMap { item in (item.layer as? Sequential).map { (item.path, $0) } }
-                        .flatMap { path, sequential in
-                            sequential.layers.indices.map { path.isEmpty ? "layers.\($0)" : "\(path).layers.\($0)" }
-                        }
+                    // Outputs are recorded for the layers a Sequential or a Graph runs (not for those containers).
+                    let recordable = model.network.namedLayers.compactMap { item -> (String, Int)? in
+                        let count = (item.layer as? Sequential)?.layers.count ?? (item.layer as? Graph)?.layers.count
+                        return count.map { (item.path, $0) }
+                    }
+                    .flatMap { path, count in (0..<count).map { path.isEmpty ? "layers.\($0)" : "\(path).layers.\($0)" } }
                     throw BackpropError.invalidArgument(
                         name: "layer",
                         expected:
