@@ -28,9 +28,12 @@ public struct Architecture: Sendable, Equatable {
         public var parameterCount: Int {
             steps.reduce(0) { $0.addingReportingOverflow($1.parameters).overflow ? .max : $0 + $1.parameters }
         }
-        /// Scalars of every layer's output for one sample (saturating): what a forward pass keeps.
+        /// Scalars of every layer's output for one sample (saturating): what a forward pass keeps,
+        /// the nodes of graphs and the branches of residual blocks included.
         public var activationCount: Int {
-            steps.reduce(0) { $0.addingReportingOverflow($1.output.elementCount).overflow ? .max : $0 + $1.output.elementCount }
+            steps.reduce(0) { total, step in
+                Architecture.saturatingSum(total, step.layer.activationCount(for: step.input, output: step.output))
+            }
         }
         /// The output shape of the last layer.
         public let outputShape: Shape
@@ -47,11 +50,24 @@ public struct Architecture: Sendable, Equatable {
         }
         var shape = inputShape
         var steps: [(LayerSpec, Shape, Shape, Int)] = []
+        var maskedSteps: Int? = nil  // while a sequence mask lasts (as Sequential hands it on)
         for (index, layer) in layers.enumerated() {
+            if case .graph = layer, maskedSteps != nil {
+                throw BackpropError.layerDoesNotFit(
+                    layer: "layer \(index) (\(layer.name))", inputShape: "\(shape)",
+                    rule:
+                        "a sequence mask (masking or embedding with mask_zero before it) reaches the graph, but masks do not flow between graph nodes yet"
+                )
+            }
             do {
                 let (output, parameters) = try layer.plan(for: shape)
                 steps.append((layer, shape, output, parameters))
                 shape = output
+                switch layer {
+                case .masking, .embedding(_, _, true): maskedSteps = output.first
+                default: break
+                }
+                if let steps = maskedSteps, !(output.rank >= 2 && output[0] == steps) { maskedSteps = nil }
             } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
                 throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
             }
@@ -85,5 +101,35 @@ public struct Architecture: Sendable, Equatable {
         let model = Model(inputShape: inputShape, network)
         model.architecture = self
         return model
+    }
+}
+
+extension Architecture {
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+}
+
+extension LayerSpec {
+    /// Scalars a forward pass keeps for one sample of `input`: the output, plus every node's output
+    /// inside a graph and every layer's inside a residual block's branches.
+    func activationCount(for input: Shape, output: Shape) -> Int {
+        switch self {
+        case .graph(let graph):
+            guard let planned = try? graph.plan(for: input) else { return output.elementCount }
+            return planned.nodes.reduce(output.elementCount) { total, node in
+                Architecture.saturatingSum(
+                    total,
+                    node.node.layer.isMerge || node.inputs.count != 1
+                        ? node.output.elementCount : node.node.layer.activationCount(for: node.inputs[0], output: node.output))
+            }
+        case .residual(let body, let shortcut):
+            return (Architecture.steps(body, from: input) + Architecture.steps(shortcut, from: input)).reduce(output.elementCount) {
+                Architecture.saturatingSum($0, $1.layer.activationCount(for: $1.input, output: $1.output))
+            }
+        default:
+            return output.elementCount
+        }
     }
 }

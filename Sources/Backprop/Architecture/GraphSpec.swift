@@ -115,9 +115,7 @@ public struct GraphSpec: Sendable, Equatable {
             }
             switch node.layer {
             case .masking, .embedding(_, _, true):
-                throw fail(
-                    "node \"\(node.name)\" makes a sequence mask, but masks do not flow between graph nodes yet (mask inside a sequential part, before the graph)"
-                )
+                throw fail("node \"\(node.name)\" makes a sequence mask, but masks do not flow between graph nodes yet")
             default: break
             }
             used.formUnion(sources)
@@ -131,6 +129,7 @@ public struct GraphSpec: Sendable, Equatable {
             }
             connections.append(sources)
         }
+        if let problem = Graph.problem(withOutputs: outputs) { throw fail(problem) }
         let outputIndices = try outputs.map { name in
             guard let value = index[name] else { throw fail("the output \"\(name)\" is no input or node") }
             return value

@@ -45,7 +45,7 @@ extension PyTorchModule {
         func emitGraph(_ graph: GraphSpec, input: Shape, asTuple: Bool) {
             guard let planned = try? graph.plan(for: input) else { return }
             graphs += 1
-            let g = "g\(graphs)"
+            let g = "_g\(graphs)"
             var names: [String] = []
             var layouts: [Layout] = []
             if asTuple && planned.inputs.count > 1 {
@@ -115,7 +115,7 @@ extension PyTorchModule {
                 case .residual(let body, let shortcut):
                     // skip = x; x = body(x); x = skip-branch(skip) + x, both branches ending in one layout.
                     blocks += 1
-                    let (saved, savedModules, savedContainer, start) = ("skip\(blocks)", modules, container, layout)
+                    let (saved, savedModules, savedContainer, start) = ("_skip\(blocks)", modules, container, layout)
                     let end: Layout = step.output.rank == 3 ? .channelsFirst : (start == .channelsFirst ? .channelsLast : start)
                     func settle() {
                         if end == .channelsFirst { toChannelsFirst() } else if end == .channelsLast { toChannelsLast() }
@@ -350,6 +350,15 @@ extension PyTorchModule {
             emitGraph(graph, input: architecture.inputShape, asTuple: true)
         } else {
             emit(plan.steps.map { Architecture.Step(layer: $0.layer, input: $0.input, output: $0.output) })
+            let outputs = architecture.outputPorts
+            if outputs.count > 1 {
+                // A trailing graph's outputs arrived packed: the model returns them as a tuple.
+                toChannelsLast()
+                let sizes = outputs.map { String($0.shape.elementCount) }.joined(separator: ", ")
+                let shapes = outputs.map { Self.tuple($0.shape.dimensions) }.joined(separator: ", ")
+                forward.append("x = tuple(t.reshape(-1, *s) for t, s in zip(torch.split(x, [\(sizes)], dim=1), (\(shapes),)))")
+                layout = .other
+            }
         }
         toChannelsLast()
         let header = """

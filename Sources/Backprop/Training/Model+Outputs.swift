@@ -155,7 +155,8 @@ struct OutputLosses: Loss {
         for (index, (tensor, shape)) in zip(targets, targetShapes).enumerated() {
             precondition(
                 tensor.rank >= 1 && tensor.shape[0] == targets[0].shape[0] && tensor.elementCount == tensor.shape[0] * shape.elementCount,
-                "\(operation): the target of output \"\(outputs[index].name)\" must be [N] + \(shape), got \(tensor.shape)")
+                "\(operation): the target of output \"\(outputs[index].name)\" must be [N] + \(shape)\(shape.rank == 0 ? " (integer class labels: a softmax cross-entropy output of a multi-output model takes labels, not one-hot rows)" : ""), got \(tensor.shape)"
+            )
         }
         if targets.count == 1 { return targets[0] }
         return Tensor.concatenate(targets.map { $0.reshaped([$0.shape[0], -1]) }, alongAxis: 1)

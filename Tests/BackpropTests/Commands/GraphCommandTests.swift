@@ -93,6 +93,6 @@ struct GraphCommandTests {
         let export = Tool.run(["export", folder + "/two.safetensors", folder + "/torch"])
         #expect(export.status == 0, "\(export)")
         let source = try String(contentsOfFile: folder + "/torch/model.py", encoding: .utf8)
-        #expect(source.contains("output_names = [\"class\", \"score\"]") && source.contains("x = (g1_1, g1_2)"), "\(source)")
+        #expect(source.contains("output_names = [\"class\", \"score\"]") && source.contains("x = (_g1_1, _g1_2)"), "\(source)")
     }
 }

@@ -185,6 +185,12 @@ struct PyTorchTests {
         ("graph branches", graphBranches),
         ("graph inputs and outputs", graphInputsAndOutputs),
         (
+            "graph after normalization",
+            Architecture(
+                inputShape: [12],
+                layers: [.normalization()] + graphInputsAndOutputs(image: [3, 3, 1]).layers)
+        ),
+        (
             "graph nested",
             Architecture(
                 inputShape: [6],
@@ -233,16 +239,23 @@ struct PyTorchTests {
         ])
 
     /// Two inputs (an image and a vector) and two outputs (classes and a score).
-    static let graphInputsAndOutputs = try! Architecture(
-        graph: GraphSpec(
-            inputs: [.init("image", [6, 6, 1]), .init("extra", [3])],
+    static let graphInputsAndOutputs = graphInputsAndOutputs(image: [6, 6, 1])
+
+    static func graphInputsAndOutputs(image: Shape) -> Architecture {
+        try! Architecture(graph: graphInputsAndOutputsSpec(image: image))
+    }
+
+    static func graphInputsAndOutputsSpec(image: Shape) -> GraphSpec {
+        GraphSpec(
+            inputs: [.init("image", image), .init("extra", [3])],
             nodes: [
                 .init("conv", .conv2D(filters: 3, kernelSize: 3, activation: .relu), from: ["image"]),
                 .init("flat", .flatten, from: ["conv"]), .init("side", .dense(units: 4, activation: .tanh), from: ["extra"]),
                 .init("joined", .concatenate(), from: ["flat", "side"]), .init("class", .dense(units: 4), from: ["joined"]),
                 .init("score", .dense(units: 1), from: ["joined"]),
             ],
-            outputs: ["class", "score"]))
+            outputs: ["class", "score"])
+    }
 
     @Test(arguments: 0..<architectures.count)
     func exportedModelsComputeTheSameInPyTorch(_ index: Int) throws {

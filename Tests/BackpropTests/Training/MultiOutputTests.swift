@@ -79,6 +79,36 @@ struct MultiOutputTests {
         #expect(model.outputs(of: model.predict(model.packed(inputs: [test.images, test.extras])))["value"]!.scalars == outputs[1].scalars)
     }
 
+    /// Three outputs with the classifier in the middle: each loss sees its own columns.
+    @Test func threeOutputsInAnyOrder() throws {
+        seedGlobalRandom(2)
+        let graph = try Graph(
+            inputs: [.init("features", [3])],
+            nodes: [
+                .init("hidden", Dense(3, 8, activation: .tanh), from: ["features"]), .init("first", Dense(8, 2), from: ["hidden"]),
+                .init("class", Dense(8, 3), from: ["hidden"]), .init("last", Dense(8, 1), from: ["hidden"]),
+            ],
+            outputs: ["first", "class", "last"])
+        let model = Model(graph: graph)
+        model.compile(
+            optimizer: Adam(learningRate: 1e-2), losses: [MeanAbsoluteError(), SoftmaxCrossEntropy(), MeanSquaredError()],
+            lossWeights: [0.25, 2, 1])
+        var generator = RandomGenerator(seed: 7)
+        let x = Tensor.randomNormal([40, 3], generator: &generator)
+        let first = Tensor.randomNormal([40, 2], generator: &generator)
+        let labels = Tensor((0..<40).map { Float($0 % 3) }, shape: [40])
+        let last = Tensor.randomNormal([40, 1], generator: &generator)
+        let logs = model.evaluate([x], [first, labels, last])
+        // Each output's loss by hand, from the outputs predict gives.
+        let outputs = model.predict([x])
+        let mae = Double((outputs[0] - first).abs().mean().item)
+        let crossEntropy = Double(SoftmaxCrossEntropy()(outputs[1], labels).item)
+        let mse = Double((outputs[2] - last).squared().mean().item)
+        #expect(
+            abs(logs["first_loss"]! - mae) < 1e-5 && abs(logs["class_loss"]! - crossEntropy) < 1e-5 && abs(logs["last_loss"]! - mse) < 1e-5)
+        #expect(abs(logs["loss"]! - (0.25 * mae + 2 * crossEntropy + mse)) < 1e-4, "\(logs)")
+    }
+
     @Test func modelFilesKeepTheGraph() throws {
         let model = try Self.compiledModel()
         let train = Self.data(count: 64, seed: 1)

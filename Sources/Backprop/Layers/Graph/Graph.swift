@@ -90,6 +90,7 @@ public final class Graph: Layer {
             shapes.append(try Self.outputShape(of: node.layer, named: node.name, for: received))
             connections.append(sources)
         }
+        if let problem = Self.problem(withOutputs: outputs) { throw fail("graph outputs", "distinct names", problem) }
         let outputIndices = try outputs.map { name in
             guard let value = index[name] else { throw fail("graph outputs", "names of inputs or nodes", "unknown \"\(name)\"") }
             return value
@@ -166,23 +167,38 @@ public final class Graph: Layer {
     }
 
     /// Why `name` cannot name an input or a node, or nil: node names are letters, digits, `_`, `-`
-    /// and `.`; input names are identifiers (`[A-Za-z_][A-Za-z0-9_]*`, they name the arguments of
-    /// the exported PyTorch module's `forward`), not Python keywords nor `x`, `self`, `torch`, `F`,
-    /// `mask`.
+    /// and `.`; input names are identifiers that start with a letter (`[A-Za-z][A-Za-z0-9_]*`: they
+    /// name the arguments of the exported PyTorch module's `forward`, whose own variables start with
+    /// `_`), not Python keywords nor the names `model.py` defines.
     static func problem(withName name: String, isInput: Bool) -> String? {
         let ascii = name.unicodeScalars.allSatisfy { $0.isASCII }
         let allowed = name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || (!isInput && ($0 == "-" || $0 == ".")) }
-        guard !name.isEmpty, name.count <= 64, ascii, allowed, !(isInput && name.first!.isNumber) else {
+        guard !name.isEmpty, name.count <= 64, ascii, allowed, !(isInput && !name.first!.isLetter) else {
             return isInput
-                ? "the input name \"\(name)\" must be an identifier: a letter or _ then letters, digits or _ (at most 64)"
+                ? "the input name \"\(name)\" must be an identifier: a letter, then letters, digits or _ (at most 64)"
                 : "the node name \"\(name)\" must be 1–64 letters, digits, _, - or ."
         }
         let reserved: Set<String> = [
             "x", "self", "torch", "F", "mask", "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
             "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
             "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+            // What model.py defines.
+            "Normalization", "PaddedConv2d", "PaddedConv1d", "LocallyConnected2d", "LocallyConnected1d", "Maxout",
+            "CroppedConvTranspose2d", "PaddedAvgPool2d", "recurrent", "TimeDistributed", "Block", "Graph", "Model",
         ]
         if isInput && reserved.contains(name) { return "the input name \"\(name)\" is reserved (a Python keyword or a name model.py uses)" }
+        return nil
+    }
+
+    /// Why `outputs` cannot name a graph's outputs, or nil: each at most once, and none `val` or
+    /// `val_…` (per-output logs are `NAME_loss`, and `val_` marks validation figures).
+    static func problem(withOutputs outputs: [String]) -> String? {
+        if let repeated = outputs.enumerated().first(where: { outputs[..<$0.offset].contains($0.element) })?.element {
+            return "the output \"\(repeated)\" is listed twice"
+        }
+        if let clash = outputs.first(where: { $0 == "val" || $0.hasPrefix("val_") }) {
+            return "the output name \"\(clash)\" would read as a validation figure in the logs (val_…)"
+        }
         return nil
     }
 
@@ -207,6 +223,18 @@ public final class Graph: Layer {
 func sampleOutputShape(of layer: any Layer, for input: Shape) throws -> Shape {
     if let inferring = layer as? ShapeInferring { return try inferring.outputShape(for: input) }
     return Shape(Array(withoutGradient { layer(Tensor.zeros(Shape([1] + input.dimensions))) }.shape.dimensions.dropFirst()))
+}
+
+extension Graph: SequenceMaskConsuming {
+    /// Masks do not flow between graph nodes yet: a graph after `Masking` or
+    /// `Embedding(maskZero: true)` (while the time axis lasts) would run its recurrent nodes over
+    /// the padding, so it is refused.
+    public func callAsFunction(_ input: Tensor, mask: Tensor?) -> Tensor {
+        guard mask != nil else { return self(input) }
+        preconditionFailure(
+            "Graph: a sequence mask reaches this graph, but masks do not flow between graph nodes yet; mask inside a node (a Sequential) instead"
+        )
+    }
 }
 
 extension Graph: ShapeInferring {

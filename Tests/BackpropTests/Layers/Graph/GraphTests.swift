@@ -71,6 +71,10 @@ struct GraphTests {
         #expect(wrongWidth.contains("node \"out\"") && wrongWidth.contains("5 features"))
         #expect(refusal([.init("out", dense(), from: ["features"])], outputs: ["missing"]).contains("unknown \"missing\""))
         #expect(refusal([.init("out", dense(), from: ["self"])], inputs: [.init("self", [4])]).contains("reserved"))
+        #expect(refusal([.init("out", dense(), from: ["recurrent"])], inputs: [.init("recurrent", [4])]).contains("reserved"))
+        #expect(refusal([.init("out", dense(), from: ["_x"])], inputs: [.init("_x", [4])]).contains("identifier"))
+        #expect(refusal([.init("out", dense(), from: ["features"])], outputs: ["out", "out"]).contains("twice"))
+        #expect(refusal([.init("val", dense(), from: ["features"])], outputs: ["val"]).contains("validation"))
         #expect(refusal([.init("out\n", dense(), from: ["features"])]).contains("node name"))
     }
 
@@ -96,6 +100,9 @@ struct GraphTests {
         let plan = try architecture.plan()
         #expect(plan.steps.map(\.output) == [[8, 8, 4], [8, 8, 4], [4, 4, 4], [64], [3]])
         #expect(plan.parameterCount == (9 * 4 + 4) + (4 * 2 + 2) + (9 * 4 * 2 + 2) + (64 * 3 + 3))
+        // What a forward pass keeps counts every node (the memory check): conv 256, the graph's
+        // output 256 and nodes 128 + 128 + 256 + 256, pool 64, flatten 64, dense 3.
+        #expect(plan.activationCount == 256 + 256 + 768 + 64 + 64 + 3)
         #expect(try Architecture(json: architecture.jsonData(), source: "again") == architecture)
         let model = try architecture.makeModel()
         #expect(model.namedParameters.map(\.name).contains("layers.1.layers.1.weight"))
@@ -141,6 +148,10 @@ struct GraphTests {
         ),
         (#"{"type": "concatenate", "axis": 1.5}"#, "layers[0].axis"),
         (#"{"type": "add", "axis": 1}"#, "layers[0].axis"),
+        (
+            #"{"type": "graph", "nodes": [{"name": "a", "layer": {"type": "flatten"}, "inputs": ["input"]}], "outputs": []}"#,
+            "layers[0].outputs"
+        ),
     ])
     func malformedGraphsNameTheField(_ layer: String, _ field: String) {
         let json = #"{"input_shape": [4], "layers": ["# + layer + "]}"
@@ -172,6 +183,35 @@ struct GraphTests {
         } catch {
             #expect("\(error)".contains(name) && "\(error)".contains(rule), "\(error)")
         }
+    }
+
+    /// A mask made before a graph would be lost inside it: refused by the plan (and by the layer).
+    @Test func aMaskReachingAGraphIsRefused() throws {
+        func architecture(_ first: LayerSpec) -> Architecture {
+            Architecture(
+                inputShape: [5, 3],
+                layers: [
+                    first,
+                    .graph(
+                        GraphSpec(
+                            inputs: [.init("input")],
+                            nodes: [
+                                .init("a", .recurrent(cell: .lstm, units: 4), from: ["input"]),
+                                .init("b", .recurrent(cell: .gru, units: 4), from: ["input"]),
+                                .init("ab", .concatenate(), from: ["a", "b"]),
+                            ],
+                            outputs: ["ab"])),
+                    .dense(units: 2),
+                ])
+        }
+        do {
+            _ = try architecture(.masking(value: 0)).plan()
+            Issue.record("planned a masked graph")
+        } catch {
+            #expect("\(error)".contains("layer 1") && "\(error)".contains("masks do not flow"), "\(error)")
+        }
+        // Without a mask, or once the time axis is gone, the same graph is fine.
+        #expect(try architecture(.layerNorm()).plan().outputShape == [2])
     }
 
     @Test func anUnusedNodeOrAMergeOutsideAGraphIsRefused() {
