@@ -11,6 +11,7 @@ typedef struct {
     int64_t dy_stride;
     float *gates, *hn, *h, *c, *dh, *dc, *dgates, *dgh;
     const float *gru_hidden, *prev_h, *prev_c, *mask, *cgates, *chn, *cc, *dy;
+    const float *bias, *hidden_bias;
 } step_job;
 
 // Rows are independent; a row's work is a few exp per unit, so a slice needs about 4096 units to
@@ -18,11 +19,14 @@ typedef struct {
 static int64_t row_grain(int64_t units) { return units >= 4096 ? 1 : 4096 / units; }
 
 BP_VECTOR
-static void lstm_forward_row(int64_t units, float *BP_RESTRICT g, const float *BP_RESTRICT hp,
+static void lstm_forward_row(int64_t units, float *BP_RESTRICT g, const float *BP_RESTRICT bias, const float *BP_RESTRICT hp,
                              const float *BP_RESTRICT cp, float *BP_RESTRICT h, float *BP_RESTRICT c, float m) {
     float *BP_RESTRICT gi = g, *BP_RESTRICT gf = g + units, *BP_RESTRICT gg = g + 2 * units, *BP_RESTRICT go = g + 3 * units;
+    const float *BP_RESTRICT bi = bias, *BP_RESTRICT bf = bias + units, *BP_RESTRICT bg = bias + 2 * units,
+                             *BP_RESTRICT bo = bias + 3 * units;
     for (int64_t j = 0; j < units; j++) {
-        float i = bp_sigmoidf(gi[j]), f = bp_sigmoidf(gf[j]), n = bp_tanhf(gg[j]), o = bp_sigmoidf(go[j]);
+        float i = bp_sigmoidf(gi[j] + bi[j]), f = bp_sigmoidf(gf[j] + bf[j]), n = bp_tanhf(gg[j] + bg[j]),
+              o = bp_sigmoidf(go[j] + bo[j]);
         gi[j] = i;
         gf[j] = f;
         gg[j] = n;
@@ -35,27 +39,30 @@ static void lstm_forward_row(int64_t units, float *BP_RESTRICT g, const float *B
 }
 
 BP_VECTOR
-static void gru_forward_row(int64_t units, float *BP_RESTRICT g, const float *BP_RESTRICT gh,
-                            float *BP_RESTRICT hs, const float *BP_RESTRICT hp, float *BP_RESTRICT h, float m) {
+static void gru_forward_row(int64_t units, float *BP_RESTRICT g, const float *BP_RESTRICT bi, const float *BP_RESTRICT gh,
+                            const float *BP_RESTRICT bh, float *BP_RESTRICT hs, const float *BP_RESTRICT hp,
+                            float *BP_RESTRICT h, float m) {
     float *BP_RESTRICT gr = g, *BP_RESTRICT gz = g + units, *BP_RESTRICT gn = g + 2 * units;
     for (int64_t j = 0; j < units; j++) {
-        float r = bp_sigmoidf(gr[j] + gh[j]);
-        float z = bp_sigmoidf(gz[j] + gh[units + j]);
-        float n = bp_tanhf(gn[j] + r * gh[2 * units + j]);
+        float r = bp_sigmoidf(gr[j] + bi[j] + gh[j] + bh[j]);
+        float z = bp_sigmoidf(gz[j] + bi[units + j] + gh[units + j] + bh[units + j]);
+        float hn = gh[2 * units + j] + bh[2 * units + j];
+        float n = bp_tanhf(gn[j] + bi[2 * units + j] + r * hn);
         gr[j] = r;
         gz[j] = z;
         gn[j] = n;
-        hs[j] = gh[2 * units + j];
+        hs[j] = hn;
         float hnew = (1.0f - z) * n + z * hp[j];
         h[j] = m != 0.0f ? hnew : hp[j];
     }
 }
 
 BP_VECTOR
-static void rnn_forward_row(int64_t units, int relu, float *BP_RESTRICT g, const float *BP_RESTRICT hp,
-                            float *BP_RESTRICT h, float m) {
+static void rnn_forward_row(int64_t units, int relu, float *BP_RESTRICT g, const float *BP_RESTRICT bias,
+                            const float *BP_RESTRICT hp, float *BP_RESTRICT h, float m) {
     for (int64_t j = 0; j < units; j++) {
-        float v = relu ? __builtin_fmaxf(g[j], 0.0f) : bp_tanhf(g[j]);
+        float pre = g[j] + bias[j];
+        float v = relu ? __builtin_fmaxf(pre, 0.0f) : bp_tanhf(pre);
         g[j] = v;
         h[j] = m != 0.0f ? v : hp[j];
     }
@@ -71,23 +78,25 @@ static void forward_rows(void *context, int64_t begin, int64_t end) {
         float *h = s->h + b * s->state_stride;
         switch (s->cell) {
         case BP_CELL_RNN_TANH:
-        case BP_CELL_RNN_RELU: rnn_forward_row(u, s->cell == BP_CELL_RNN_RELU, g, hp, h, m); break;
+        case BP_CELL_RNN_RELU: rnn_forward_row(u, s->cell == BP_CELL_RNN_RELU, g, s->bias, hp, h, m); break;
         case BP_CELL_LSTM:
-            lstm_forward_row(u, g, hp, s->prev_c + b * s->prev_stride, h, s->c + b * s->state_stride, m);
+            lstm_forward_row(u, g, s->bias, hp, s->prev_c + b * s->prev_stride, h, s->c + b * s->state_stride, m);
             break;
-        case BP_CELL_GRU: gru_forward_row(u, g, s->gru_hidden + b * 3 * u, s->hn + b * s->hn_stride, hp, h, m); break;
+        case BP_CELL_GRU:
+            gru_forward_row(u, g, s->bias, s->gru_hidden + b * 3 * u, s->hidden_bias, s->hn + b * s->hn_stride, hp, h, m);
+            break;
         }
     }
 }
 
 void bp_recurrent_step_forward(bp_cell cell, int64_t batch, int64_t units, float *gates, int64_t gates_stride,
-                               const float *gru_hidden, float *hn, int64_t hn_stride, const float *prev_h,
-                               const float *prev_c, int64_t prev_stride, float *h, float *c, int64_t state_stride,
-                               const float *mask, int64_t mask_stride) {
+                               const float *bias, const float *gru_hidden, const float *hidden_bias, float *hn,
+                               int64_t hn_stride, const float *prev_h, const float *prev_c, int64_t prev_stride, float *h,
+                               float *c, int64_t state_stride, const float *mask, int64_t mask_stride) {
     step_job s = {.cell = cell, .units = units, .gates_stride = gates_stride, .hn_stride = hn_stride,
                   .prev_stride = prev_stride, .state_stride = state_stride, .mask_stride = mask_stride,
                   .gates = gates, .hn = hn, .h = h, .c = c, .gru_hidden = gru_hidden, .prev_h = prev_h,
-                  .prev_c = prev_c, .mask = mask};
+                  .prev_c = prev_c, .mask = mask, .bias = bias, .hidden_bias = hidden_bias};
     bp_parallel_for(batch, row_grain(units), forward_rows, &s);
 }
 

@@ -14,28 +14,21 @@ extension CPUBackend {
         guard rows > 0 else { return }
         let gates = workspace
         let hnOffset = rows * width
-        // Every step's input projection at once: gates = bᵢₕ (+ bₕₕ outside the GRU) + X · Wᵢₕᵀ, the
-        // biases broadcast first and the GEMM adding to them (one pass over the gates).
-        var bias: TensorStorage? = weights.inputBias
-        if g.cell != .gru, let recurrentBias = weights.recurrentBias {
-            if let inputBias = weights.inputBias {
-                let sum = TensorStorage(uninitializedCount: width)
-                scale(inputBias, by: 1, into: sum, count: width, accumulate: false)
-                scale(recurrentBias, by: 1, into: sum, count: width, accumulate: true)
-                bias = sum
-            } else {
-                bias = recurrentBias
-            }
+        // Every step's input projection at once: gates = X · Wᵢₕᵀ. The biases are added by the cell
+        // pass (bᵢₕ + bₕₕ outside the GRU): no pass over every step's gates to broadcast them.
+        let bias = TensorStorage(uninitializedCount: width)
+        switch (weights.inputBias, g.cell == .gru ? nil : weights.recurrentBias) {
+        case (let input?, let recurrent?):
+            scale(input, by: 1, into: bias, count: width, accumulate: false)
+            scale(recurrent, by: 1, into: bias, count: width, accumulate: true)
+        case (let input?, nil): scale(input, by: 1, into: bias, count: width, accumulate: false)
+        case (nil, let recurrent?): scale(recurrent, by: 1, into: bias, count: width, accumulate: false)
+        case (nil, nil): fill(bias, value: 0, count: width)
         }
-        if let bias {
-            copy(
-                shape: [rows, width], from: bias, offset: 0, strides: [0, 1], into: gates, offset: 0, strides: [width, 1],
-                accumulate: false)
-        }
+        let hiddenBias: TensorStorage? = g.cell == .gru ? (weights.recurrentBias ?? zeroVector(width)) : nil
         gemm(
             transposeA: false, transposeB: true, m: rows, n: width, k: g.inputSize, alpha: 1, a: input, aOffset: 0,
-            lda: g.inputSize, b: weights.input, bOffset: 0, ldb: g.inputSize, beta: bias == nil ? 0 : 1, c: gates, cOffset: 0,
-            ldc: width)
+            lda: g.inputSize, b: weights.input, bOffset: 0, ldb: g.inputSize, beta: 0, c: gates, cOffset: 0, ldc: width)
         let hidden = g.cell == .gru ? TensorStorage(uninitializedCount: batch * width) : nil
         let zeros = zeroState(g)
         // Each thread runs every step for its own rows: one parallel region per layer instead of two
@@ -48,18 +41,13 @@ extension CPUBackend {
                 let (h, c, hStride) = previousRows(
                     g, step: s, from: r0, previous: previous, initialCell: initialCell, cells: cells, zeros: zeros)
                 if let hidden {
-                    if let bias = weights.recurrentBias {
-                        copy(
-                            shape: [n, width], from: bias, offset: 0, strides: [0, 1], into: hidden, offset: r0 * width,
-                            strides: [width, 1], accumulate: false)
-                    } else {
-                        (hidden.pointer + r0 * width).update(repeating: 0, count: n * width)
-                    }
                     if let (storage, offset, stride) = previous {
                         gemm(
                             transposeA: false, transposeB: true, m: n, n: width, k: units, alpha: 1, a: storage,
-                            aOffset: offset + r0 * stride, lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 1, c: hidden,
+                            aOffset: offset + r0 * stride, lda: stride, b: weights.recurrent, bOffset: 0, ldb: units, beta: 0, c: hidden,
                             cOffset: r0 * width, ldc: width)
+                    } else {
+                        (hidden.pointer + r0 * width).update(repeating: 0, count: n * width)
                     }
                 } else if let (storage, offset, stride) = previous {
                     gemm(
@@ -69,7 +57,7 @@ extension CPUBackend {
                 }
                 bp_recurrent_step_forward(
                     g.cell.kernel, Int64(n), Int64(units), gates.pointer + r0 * steps * width + t * width, Int64(steps * width),
-                    hidden.map { $0.pointer + r0 * width },
+                    bias.pointer, hidden.map { $0.pointer + r0 * width }, hiddenBias?.pointer,
                     hidden == nil ? nil : workspace.pointer + hnOffset + r0 * steps * units + t * units, Int64(steps * units), h, c,
                     Int64(hStride), states.pointer + r0 * steps * units + t * units,
                     cells.map { $0.pointer + r0 * steps * units + t * units }, Int64(steps * units),
@@ -177,6 +165,13 @@ extension CPUBackend {
                     Unmanaged<RowSlices>.fromOpaque(context!).takeUnretainedValue().body(Int(begin), Int(end))
                 }, Unmanaged.passUnretained(box).toOpaque())
         }
+    }
+
+    /// `count` zeros.
+    private func zeroVector(_ count: Int) -> TensorStorage {
+        let zeros = TensorStorage(uninitializedCount: count)
+        fill(zeros, value: 0, count: count)
+        return zeros
     }
 
     /// [batch, units] zeros: the state before the first step when no initial state is given.

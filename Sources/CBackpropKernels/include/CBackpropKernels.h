@@ -65,16 +65,17 @@ typedef enum {
     BP_CELL_GRU,  // gates r, z, n
 } bp_cell;
 
-/// One time step forward for `batch` rows. `gates` rows (stride gates_stride) hold on entry the
-/// pre-activations x·Wᵢₕᵀ + bᵢₕ (+ h·Wₕₕᵀ + bₕₕ, except for the GRU) and on exit the activated gates.
-/// GRU: `gru_hidden` [batch][3·units] is h·Wₕₕᵀ + bₕₕ; its n part is saved in `hn` (stride).
-/// prev_h / prev_c rows at prev_stride (never NULL: pass zeros for the first step); the new h and
-/// c (LSTM) rows at state_stride.
+/// One time step forward for `batch` rows. `gates` rows (stride gates_stride) hold on entry
+/// x·Wᵢₕᵀ (+ h·Wₕₕᵀ, except for the GRU) and on exit the activated gates; `bias` [gates·units] is
+/// added first (bᵢₕ + bₕₕ; the GRU's bᵢₕ alone; zeros for none), so no pass over all steps'
+/// gates broadcasts it. GRU: `gru_hidden` [batch][3·units] is h·Wₕₕᵀ and `hidden_bias` bₕₕ; the
+/// n part of their sum is saved in `hn` (stride). prev_h / prev_c rows at prev_stride (never NULL:
+/// pass zeros for the first step); the new h and c (LSTM) rows at state_stride.
 /// A row whose mask is 0 keeps its previous state (NULL mask: every step is taken).
 void bp_recurrent_step_forward(bp_cell cell, int64_t batch, int64_t units, float *gates, int64_t gates_stride,
-                               const float *gru_hidden, float *hn, int64_t hn_stride, const float *prev_h,
-                               const float *prev_c, int64_t prev_stride, float *h, float *c, int64_t state_stride,
-                               const float *mask, int64_t mask_stride);
+                               const float *bias, const float *gru_hidden, const float *hidden_bias, float *hn,
+                               int64_t hn_stride, const float *prev_h, const float *prev_c, int64_t prev_stride, float *h,
+                               float *c, int64_t state_stride, const float *mask, int64_t mask_stride);
 /// One time step backward. On entry dh [batch][units] is the gradient reaching hₜ from later steps
 /// (dy rows, ∂L/∂hₜ from outside, are added first) and dc (LSTM) ∂L/∂cₜ; on exit dh is
 /// the part that reaches hₜ₋₁ without the recurrent GEMM and dc is ∂L/∂cₜ₋₁. Writes ∂L/∂(the
