@@ -42,7 +42,7 @@ import Foundation
 ///   absent: one input named `"input"` taking what reaches the graph). Several inputs arrive packed:
 ///   each sample is its inputs flattened and joined in order (a table's columns, say), so the layer
 ///   before the graph gives `[Σ sizes]`; several outputs leave packed the same way. Every input and
-///   node must lead to an output; masks do not flow between nodes. Node names: letters, digits,
+///   node must lead to an output; a sequence mask goes with its value from node to node. Node names: letters, digits,
 ///   `_`, `-`, `.`; input names: identifiers (they name the exported module's arguments).
 /// - `add`, `multiply` (any number of inputs of one shape), `subtract` (two), `concatenate`
 ///   (`axis` of the sample, -1: the last): merges, only as graph nodes

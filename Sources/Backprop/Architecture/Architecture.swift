@@ -50,24 +50,11 @@ public struct Architecture: Sendable, Equatable {
         }
         var shape = inputShape
         var steps: [(LayerSpec, Shape, Shape, Int)] = []
-        var maskedSteps: Int? = nil  // while a sequence mask lasts (as Sequential hands it on)
         for (index, layer) in layers.enumerated() {
-            if case .graph = layer, maskedSteps != nil {
-                throw BackpropError.layerDoesNotFit(
-                    layer: "layer \(index) (\(layer.name))", inputShape: "\(shape)",
-                    rule:
-                        "a sequence mask (masking or embedding with mask_zero before it) reaches the graph, but masks do not flow between graph nodes yet"
-                )
-            }
             do {
                 let (output, parameters) = try layer.plan(for: shape)
                 steps.append((layer, shape, output, parameters))
                 shape = output
-                switch layer {
-                case .masking, .embedding(_, _, true): maskedSteps = output.first
-                default: break
-                }
-                if let steps = maskedSteps, !(output.rank >= 2 && output[0] == steps) { maskedSteps = nil }
             } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
                 throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
             }

@@ -113,11 +113,6 @@ public struct GraphSpec: Sendable, Equatable {
                 }
                 return source
             }
-            switch node.layer {
-            case .masking, .embedding(_, _, true):
-                throw fail("node \"\(node.name)\" makes a sequence mask, but masks do not flow between graph nodes yet")
-            default: break
-            }
             used.formUnion(sources)
             let received = sources.map { values[$0] }
             do {

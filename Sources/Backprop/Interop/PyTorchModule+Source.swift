@@ -48,6 +48,13 @@ extension PyTorchModule {
             let g = "_g\(graphs)"
             var names: [String] = []
             var layouts: [Layout] = []
+            // Each value's sequence mask (a variable, or nil) and its steps, as Graph.run hands them on.
+            let outer = maskedSteps
+            var masks: [(name: String, steps: Int)?] = planned.inputs.map { _ in nil }
+            if let steps = outer, planned.inputs.count == 1, input.rank >= 2, input[0] == steps {
+                forward.append("\(g)_m0 = mask")
+                masks[0] = ("\(g)_m0", steps)
+            }
             if asTuple && planned.inputs.count > 1 {
                 // The model's own inputs: forward's arguments.
                 names = planned.inputs.map(\.name)
@@ -72,6 +79,12 @@ extension PyTorchModule {
             for (j, node) in planned.nodes.enumerated() {
                 let name = "\(g)_\(planned.inputs.count + j)"
                 let arguments = planned.connections[j].map(plain)
+                let carried = planned.connections[j].lazy.compactMap { masks[$0] }.first
+                func keeps(_ mask: (name: String, steps: Int)?) -> (name: String, steps: Int)? {
+                    guard let mask, node.output.rank >= 2, node.output[0] == mask.steps else { return nil }
+                    return mask
+                }
+                if node.node.layer.isMerge { masks.append(keeps(carried)) }
                 switch node.node.layer {
                 case .add: forward.append("\(name) = " + arguments.joined(separator: " + ") + "  # \"\(node.node.name)\"")
                 case .subtract: forward.append("\(name) = \(arguments[0]) - \(arguments[1])  # \"\(node.node.name)\"")
@@ -83,9 +96,19 @@ extension PyTorchModule {
                 default:
                     let source = planned.connections[j][0]
                     forward.append("x = \(names[source])")
+                    if masks.contains(where: { $0 != nil }) || Self.startsMask(node.node.layer) {
+                        forward.append("mask = \(carried?.name ?? "None")")
+                    }
+                    maskedSteps = carried?.steps
                     layout = layouts[source]
                     emit([Architecture.Step(layer: node.node.layer, input: node.inputs[0], output: node.output)], first: j)
                     forward.append("\(name) = x  # \"\(node.node.name)\"")
+                    if let steps = maskedSteps {
+                        forward.append("\(g)_m\(planned.inputs.count + j) = mask")
+                        masks.append(("\(g)_m\(planned.inputs.count + j)", steps))
+                    } else {
+                        masks.append(nil)
+                    }
                     names.append(name)
                     layouts.append(layout)
                     continue
@@ -93,6 +116,9 @@ extension PyTorchModule {
                 names.append(name)
                 layouts.append(node.output.rank == 3 ? .channelsLast : .other)
             }
+            // After the graph the mask is the one before it, as the Sequential around it keeps it.
+            if masks.contains(where: { $0 != nil }) { forward.append("mask = \(masks[0]?.name ?? "None")") }
+            maskedSteps = outer
             let outputs = planned.outputIndices
             if outputs.count == 1 {
                 forward.append("x = \(names[outputs[0]])")

@@ -183,6 +183,27 @@ struct PyTorchTests {
                 ])
         ),
         ("graph branches", graphBranches),
+        (
+            "graph with masks",
+            Architecture(
+                inputShape: [7, 3],
+                layers: [
+                    .masking(value: 0),
+                    .graph(
+                        GraphSpec(
+                            inputs: [.init("steps")],
+                            nodes: [
+                                .init("a", .recurrent(cell: .lstm, units: 5, returnSequences: true), from: ["steps"]),
+                                .init("b", .bidirectional(.recurrent(cell: .gru, units: 3)), from: ["steps"]),
+                                .init("c", .dense(units: 5, activation: .tanh), from: ["steps"]), .init("sum", .add, from: ["c", "a"]),
+                                .init("again", .masking(value: 0), from: ["sum"]),
+                                .init("last", .recurrent(cell: .gru, units: 4, reverse: true), from: ["again"]),
+                                .init("both", .concatenate(), from: ["last", "b"]),
+                            ],
+                            outputs: ["both"])),
+                    .dense(units: 3),
+                ])
+        ),
         ("graph inputs and outputs", graphInputsAndOutputs),
         (
             "graph after normalization",

@@ -114,7 +114,13 @@ public final class Graph: Layer {
     public var packedOutputShape: Shape { Self.packedShape(outputs.map(\.shape)) }
 
     /// Runs every node on a batch of each input; returns the outputs in order.
-    public func callAsFunction(_ inputs: [Tensor]) -> [Tensor] {
+    public func callAsFunction(_ inputs: [Tensor]) -> [Tensor] { run(inputs, mask: nil) }
+
+    /// Runs every node. A sequence mask (`mask`, the first input's; or one a `Masking` or
+    /// `Embedding(maskZero: true)` node makes) goes with a value to the nodes that read it while
+    /// the time axis lasts, as in a `Sequential`: recurrent nodes skip the padded steps; a merge
+    /// passes on the mask of its first input that has one.
+    func run(_ inputs: [Tensor], mask: Tensor?) -> [Tensor] {
         precondition(
             inputs.count == self.inputs.count,
             "Graph: \(inputs.count) inputs given for the graph's \(self.inputs.count) (\(self.inputs.map(\.name).joined(separator: ", ")))")
@@ -124,14 +130,33 @@ public final class Graph: Layer {
                 "Graph: input \"\(port.name)\" must be [N] + \(port.shape), got \(tensor.shape)")
         }
         var values = inputs
+        var masks: [Tensor?] = inputs.indices.map { $0 == 0 ? Self.kept(mask, by: inputs[0]) : nil }
         let records = LayerOutputRecording.isActive
         for (layer, sources) in zip(layers, connections) {
             let arguments = sources.map { values[$0] }
-            let output = (layer as? any MergeLayer).map { $0(arguments) } ?? layer(arguments[0])
+            var mask = sources.lazy.compactMap { masks[$0] }.first
+            let output: Tensor
+            if let merge = layer as? any MergeLayer {
+                output = merge(arguments)
+            } else {
+                if let producer = layer as? any SequenceMaskProducing, let made = producer.sequenceMask(for: arguments[0]) { mask = made }
+                if let mask, let consumer = layer as? any SequenceMaskConsuming {
+                    output = consumer(arguments[0], mask: mask)
+                } else {
+                    output = layer(arguments[0])
+                }
+            }
             if records { LayerOutputRecording.record(layer, output) }
             values.append(output)
+            masks.append(Self.kept(mask, by: output))
         }
         return outputIndices.map { values[$0] }
+    }
+
+    /// The mask, while `value` still has its time axis ([batch, steps, …]).
+    private static func kept(_ mask: Tensor?, by value: Tensor) -> Tensor? {
+        guard let mask, value.rank >= 3, value.shape[0] == mask.shape[0], value.shape[1] == mask.shape[1] else { return nil }
+        return mask
     }
 
     /// The plain-layer form: packed inputs in, packed outputs out (see the type's documentation).
@@ -226,14 +251,10 @@ func sampleOutputShape(of layer: any Layer, for input: Shape) throws -> Shape {
 }
 
 extension Graph: SequenceMaskConsuming {
-    /// Masks do not flow between graph nodes yet: a graph after `Masking` or
-    /// `Embedding(maskZero: true)` (while the time axis lasts) would run its recurrent nodes over
-    /// the padding, so it is refused.
+    /// The plain-layer form with the sequence mask of the layers before the graph (a `Sequential`
+    /// hands it on): it goes with the graph's input to its nodes.
     public func callAsFunction(_ input: Tensor, mask: Tensor?) -> Tensor {
-        guard mask != nil else { return self(input) }
-        preconditionFailure(
-            "Graph: a sequence mask reaches this graph, but masks do not flow between graph nodes yet; mask inside a node (a Sequential) instead"
-        )
+        Self.pack(run(Self.unpack(input, shapes: inputs.map(\.shape)), mask: mask))
     }
 }
 

@@ -167,7 +167,6 @@ struct GraphTests {
     @Test(arguments: [
         (#"{"name": "a", "layer": {"type": "dense", "units": 2}, "inputs": ["input", "input"]}"#, "node \"a\"", "one input"),
         (#"{"name": "a", "layer": {"type": "add"}, "inputs": ["input", "b"]}"#, "node \"a\"", "comes after"),
-        (#"{"name": "a", "layer": {"type": "masking"}, "inputs": ["input"]}"#, "node \"a\"", "masks do not flow"),
         (#"{"name": "a", "layer": {"type": "conv2d", "filters": 2, "kernel_size": 3}, "inputs": ["input"]}"#, "node \"a\"", "[H, W, C]"),
         (#"{"name": "input", "layer": {"type": "flatten"}, "inputs": ["input"]}"#, "\"input\"", "twice"),
         (#"{"name": "a", "layer": {"type": "flatten"}, "inputs": ["nowhere"]}"#, "node \"a\"", "no input or node"),
@@ -185,33 +184,47 @@ struct GraphTests {
         }
     }
 
-    /// A mask made before a graph would be lost inside it: refused by the plan (and by the layer).
-    @Test func aMaskReachingAGraphIsRefused() throws {
-        func architecture(_ first: LayerSpec) -> Architecture {
-            Architecture(
-                inputShape: [5, 3],
-                layers: [
-                    first,
-                    .graph(
-                        GraphSpec(
-                            inputs: [.init("input")],
-                            nodes: [
-                                .init("a", .recurrent(cell: .lstm, units: 4), from: ["input"]),
-                                .init("b", .recurrent(cell: .gru, units: 4), from: ["input"]),
-                                .init("ab", .concatenate(), from: ["a", "b"]),
-                            ],
-                            outputs: ["ab"])),
-                    .dense(units: 2),
-                ])
+    /// A sequence mask made before a graph goes with its input to the nodes (recurrent nodes skip
+    /// the padding), through merges, as a Sequential hands it on: the graph computes what the same
+    /// layers do with the mask given by hand.
+    @Test func masksFlowThroughGraphs() throws {
+        seedGlobalRandom(4)
+        let architecture = Architecture(
+            inputShape: [5, 3],
+            layers: [
+                .masking(value: 0),
+                .graph(
+                    GraphSpec(
+                        inputs: [.init("input")],
+                        nodes: [
+                            .init("a", .recurrent(cell: .lstm, units: 4, returnSequences: true), from: ["input"]),
+                            .init("b", .dense(units: 4), from: ["input"]), .init("sum", .add, from: ["b", "a"]),
+                            .init("last", .recurrent(cell: .gru, units: 3), from: ["sum"]),
+                        ],
+                        outputs: ["last"])),
+                .dense(units: 2),
+            ])
+        let model = try architecture.makeModel()
+        // Sequences of 5, 2 and 3 real steps, then padding.
+        var values = (0..<45).map { (i: Int) -> Float in Float(i % 7) * 0.1 + 0.05 }
+        for (sample, length) in [5, 2, 3].enumerated() { for t in length..<5 { for f in 0..<3 { values[(sample * 5 + t) * 3 + f] = 0 } } }
+        let x = Tensor(values, shape: [3, 5, 3])
+        let layers = try #require((model.network as? Sequential)?.layers)
+        let graph = try #require(layers[1] as? Graph)
+        let mask = try #require((layers[0] as? Masking)?.sequenceMask(for: x))
+        let expected = withoutGradient { () -> Tensor in
+            let masked = layers[0](x)
+            let a = (graph.layers[0] as! LSTM)(masked, mask: mask)
+            let sum = graph.layers[1](masked) + a
+            return layers[2]((graph.layers[3] as! GRU)(sum, mask: mask))
         }
-        do {
-            _ = try architecture(.masking(value: 0)).plan()
-            Issue.record("planned a masked graph")
-        } catch {
-            #expect("\(error)".contains("layer 1") && "\(error)".contains("masks do not flow"), "\(error)")
+        #expect(model.predict(x).scalars == expected.scalars)
+        // Without the mask the padded steps would count: the outputs differ.
+        let unmasked = withoutGradient { () -> Tensor in
+            let a = graph.layers[0](x)
+            return layers[2](graph.layers[3](graph.layers[1](x) + a))
         }
-        // Without a mask, or once the time axis is gone, the same graph is fine.
-        #expect(try architecture(.layerNorm()).plan().outputShape == [2])
+        #expect(model.predict(x).scalars != unmasked.scalars)
     }
 
     @Test func anUnusedNodeOrAMergeOutsideAGraphIsRefused() {
