@@ -147,10 +147,18 @@ extension PyTorchModule {
                         if end == .channelsFirst { toChannelsFirst() } else if end == .channelsLast { toChannelsLast() }
                     }
                     forward.append("\(saved) = x  # residual block \(savedContainer)[\"\(index)\"]")
+                    // Both branches start with the block's sequence mask; after it, the chain's goes on.
+                    let outerMask = maskedSteps
+                    func restoreMask() {
+                        if let outerMask, maskedSteps != outerMask { forward.append("mask = \(saved)_mask") }
+                        maskedSteps = outerMask
+                    }
+                    if outerMask != nil { forward.append("\(saved)_mask = mask") }
                     modules = []
                     container = "\(savedContainer)[\"\(index)\"].body.layers"
                     emit(Architecture.steps(body, from: input))
                     settle()
+                    restoreMask()
                     let bodyModules = modules
                     forward.append("x, \(saved) = \(saved), x")
                     layout = start
@@ -158,6 +166,7 @@ extension PyTorchModule {
                     container = "\(savedContainer)[\"\(index)\"].shortcut.layers"
                     emit(Architecture.steps(shortcut, from: input))
                     settle()
+                    restoreMask()
                     let shortcutModules = modules
                     forward.append("x = \(saved) + x")
                     container = savedContainer

@@ -24,9 +24,15 @@ public final class Residual: Layer {
         self.init(body: Sequential(body()), shortcut: shortcut)
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
-        let residual = body(input)
-        let skip = shortcut?(input) ?? input
+    public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, mask: nil) }
+}
+
+extension Residual: SequenceMaskConsuming {
+    /// Both branches start from the input with its sequence mask (the recurrent layers of a block
+    /// inside a masked chain skip the padding).
+    public func callAsFunction(_ input: Tensor, mask: Tensor?) -> Tensor {
+        let residual = body(input, mask: mask)
+        let skip = shortcut?(input, mask: mask) ?? input
         precondition(
             residual.shape == skip.shape,
             "Residual: the body gives \(residual.shape) but the shortcut \(skip.shape); add a projection shortcut")

@@ -7,7 +7,7 @@
 ///     Dense(512, 10)
 /// }
 /// ```
-public final class Sequential: Layer {
+public final class Sequential: SequenceMaskConsuming {
     /// The layers, in order.
     public let layers: [any Layer]
 
@@ -15,10 +15,14 @@ public final class Sequential: Layer {
 
     public init(@LayerBuilder _ build: () -> [any Layer]) { self.layers = build() }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor {
+    public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, mask: nil) }
+
+    /// Runs the layers with the sequence mask of the layers before (a residual block's branches
+    /// inside a masked chain get it this way).
+    public func callAsFunction(_ input: Tensor, mask initial: Tensor?) -> Tensor {
         var x = input
         var index = 0
-        var mask: Tensor? = nil
+        var mask: Tensor? = initial
         // Monitors read every layer's own output: no fusion then (the same function, bit for bit).
         if LayerOutputRecording.isActive {
             for layer in layers {

@@ -184,6 +184,19 @@ struct PyTorchTests {
         ),
         ("graph branches", graphBranches),
         (
+            "residual with masks",
+            Architecture(
+                inputShape: [6, 3],
+                layers: [
+                    .masking(value: 0),
+                    .residual(body: [.recurrent(cell: .lstm, units: 3, returnSequences: true), .layerNorm()]),
+                    .residual(
+                        body: [.recurrent(cell: .gru, units: 4), .dense(units: 4)],
+                        shortcut: [.recurrent(cell: .tanh, units: 4, reverse: true)]),
+                    .dense(units: 3),
+                ])
+        ),
+        (
             "graph with masks",
             Architecture(
                 inputShape: [7, 3],
