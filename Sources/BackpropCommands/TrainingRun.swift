@@ -259,7 +259,7 @@ struct TrainingRun {
             let last = try freezeIndex(head: head, architecture: architecture)
             if last >= 0 { frozen = model.freeze(upTo: last) }
             notes.append(
-                "Transfer from \(from): \(last >= 0 ? "layers 0–\(last) frozen (\(frozen.reduce(0) { $0 + $1.elementCount }) parameters)" : "nothing frozen"), a new head \(architecture.layers[head].name) at layer \(head)\(options.unfreezeAfter.map { "; unfrozen after epoch \($0) at \(options.fineTuneLRScale ?? 0.1) × the learning rate" } ?? "")"
+                "Transfer from \(from): \(last >= 0 ? "layers 0–\(last) frozen (\(frozen.reduce(0) { $0 + $1.elementCount }) parameters)" : "nothing frozen"), a new head \(architecture.chain[head].name) at layer \(head)\(options.unfreezeAfter.map { "; unfrozen after epoch \($0) at \(options.fineTuneLRScale ?? 0.1) × the learning rate" } ?? "")"
             )
         } else {
             model = try makeModel(architecture, training: train)
@@ -341,12 +341,12 @@ struct TrainingRun {
         guard let text = options.freezeUntil else {
             // A convolutional base (through its flatten) when there is one, as the course's slide
             // reuses it; otherwise everything but the head.
-            let types = architecture.layers.prefix(head).map(\.typeName)
+            let types = architecture.chain.prefix(head).map(\.typeName)
             if let conv = types.lastIndex(of: "conv2d"), let flatten = types[conv...].firstIndex(of: "flatten") { return flatten }
             return head - 1
         }
         if text == "none" { return -1 }
-        let types = architecture.layers.map(\.typeName)
+        let types = architecture.chain.map(\.typeName)
         let index: Int? =
             if let number = Int(text) { number } else if text.hasPrefix("layers."), let number = Int(text.dropFirst(7)) { number } else {
                 types.prefix(head).lastIndex(of: text)

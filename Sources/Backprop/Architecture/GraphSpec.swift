@@ -283,8 +283,11 @@ extension GraphSpec {
 }
 
 extension Architecture {
+    /// The layers as ``Model/layers`` numbers them: a sole graph's nodes, else the chain's layers.
+    public var chain: [LayerSpec] { soleGraph?.nodes.map(\.layer) ?? layers }
+
     /// The graph when the network is one graph (built as that ``Graph``, nodes named `layers.i`).
-    var soleGraph: GraphSpec? {
+    public var soleGraph: GraphSpec? {
         if layers.count == 1, case .graph(let graph) = layers[0] { return graph }
         return nil
     }

@@ -39,20 +39,37 @@ extension Model {
 
     /// A new model for `outputs` classes: this architecture with its last dense layer (the head)
     /// replaced by a fresh one, holding this model's weights everywhere else. Returns it with the
-    /// head's index.
+    /// head's index in ``layers`` (for a network that is one graph: its output node, which must
+    /// be dense).
     ///
-    /// - Throws: ``BackpropError`` when the architecture has no dense layer.
+    /// - Throws: ``BackpropError`` when the architecture has no dense layer (or the graph's one
+    ///   output is not one).
     public func transferred(toOutputs outputs: Int) throws -> (model: Model, head: Int) {
         guard let architecture else {
             preconditionFailure("Model.transferred: the model was not built from an Architecture")
         }
-        guard let head = architecture.layers.lastIndex(where: { if case .dense = $0 { true } else { false } }),
-            case .dense(_, let activation, let regularizer, let weights) = architecture.layers[head]
-        else {
-            throw BackpropError.invalidArgument(name: "architecture", expected: "a dense layer to replace as the head", found: "none")
+        let chain = architecture.chain
+        let head: Int?
+        if let graph = architecture.soleGraph {
+            head = graph.outputs.count == 1 ? graph.nodes.firstIndex { $0.name == graph.outputs[0] } : nil
+        } else {
+            head = chain.lastIndex { if case .dense = $0 { true } else { false } }
+        }
+        guard let head, case .dense(_, let activation, let regularizer, let weights) = chain[head] else {
+            throw BackpropError.invalidArgument(
+                name: "architecture",
+                expected: architecture.soleGraph == nil
+                    ? "a dense layer to replace as the head" : "a graph whose one output is a dense node",
+                found: "none")
         }
         var changed = architecture
-        changed.layers[head] = .dense(units: outputs, activation: activation, regularizer: regularizer, weights: weights)
+        let newHead = LayerSpec.dense(units: outputs, activation: activation, regularizer: regularizer, weights: weights)
+        if var graph = architecture.soleGraph {
+            graph.nodes[head].layer = newHead
+            changed.layers[0] = .graph(graph)
+        } else {
+            changed.layers[head] = newHead
+        }
         let model = try changed.makeModel()
         let kept = stateDict().filter { !$0.name.hasPrefix("layers.\(head).") }
         try model.load(Dictionary(kept, uniquingKeysWith: { first, _ in first }), strict: false, source: "the base model")

@@ -227,6 +227,28 @@ struct GraphTests {
         #expect(model.predict(x).scalars != unmasked.scalars)
     }
 
+    /// Transfer learning on a network that is one graph: its dense output node is the head.
+    @Test func aGraphGetsANewHead() throws {
+        seedGlobalRandom(6)
+        let base = try Architecture(
+            graph: GraphSpec(
+                inputs: [.init("features", [4])],
+                nodes: [
+                    .init("a", .dense(units: 5, activation: .relu), from: ["features"]), .init("b", .dense(units: 5), from: ["features"]),
+                    .init("sum", .add, from: ["a", "b"]), .init("class", .dense(units: 2), from: ["sum"]),
+                ],
+                outputs: ["class"])
+        ).makeModel()
+        let (model, head) = try base.transferred(toOutputs: 3)
+        #expect(head == 3)
+        #expect(model.predict(Tensor.zeros([2, 4])).shape == [2, 3])
+        let before = Dictionary(uniqueKeysWithValues: base.stateDict().map { ($0.name, $0.value.scalars) })
+        for (name, value) in model.stateDict() where !name.hasPrefix("layers.3.") { #expect(value.scalars == before[name], "\(name)") }
+        let frozen = model.freeze(upTo: head - 1)
+        #expect(frozen.count == 4)  // a's and b's weights and biases
+        #expect(model.namedParameters.filter { $0.parameter.isTrainable }.map(\.name) == ["layers.3.weight", "layers.3.bias"])
+    }
+
     @Test func anUnusedNodeOrAMergeOutsideAGraphIsRefused() {
         let unused = Architecture(
             inputShape: [4],
