@@ -34,6 +34,36 @@ struct ReadmeExampleTests {
     }
 }
 
+/// The README's graph example (two inputs, two outputs with weighted losses) on a slice of
+/// Fashion-MNIST, the image's mean brightness as the second input and as the value to predict.
+struct ReadmeGraphExampleTests {
+    @Test func graphExampleRuns() throws {
+        let (fullTrain, _) = try FashionMNIST.load()
+        let images = fullTrain.inputs.slice([0..<256])
+        let labels = fullTrain.labels.slice([0..<256])
+        let sizes = images.mean(alongAxes: [1, 2, 3]).reshaped([256, 1])
+        let values = sizes * 2
+        let architecture = try Architecture(
+            graph: GraphSpec(
+                inputs: [.init("image", [28, 28, 1]), .init("size", [1])],
+                nodes: [
+                    .init("conv", .conv2D(filters: 16, kernelSize: 3, activation: .relu), from: ["image"]),
+                    .init("flat", .flatten, from: ["conv"]),
+                    .init("joined", .concatenate(), from: ["flat", "size"]),
+                    .init("class", .dense(units: 10), from: ["joined"]),
+                    .init("value", .dense(units: 1), from: ["joined"]),
+                ],
+                outputs: ["class", "value"]))
+        let model = try architecture.makeModel()
+        model.compile(
+            optimizer: Adam(), losses: [SoftmaxCrossEntropy(), MeanSquaredError()], lossWeights: [1, 0.5], metrics: [[.accuracy], []])
+        let history = model.fit([images, sizes], [labels, values], epochs: 2, verbose: false)
+        #expect(history["class_accuracy"].count == 2 && history["value_loss"].count == 2)
+        let outputs = model.predict([images, sizes])
+        #expect(outputs.map(\.shape) == [[256, 10], [256, 1]])
+    }
+}
+
 /// The architecture files in examples/architectures read, fit Fashion-MNIST's 28×28×1 images and
 /// 10 classes, and build.
 struct ExampleArchitectureTests {
