@@ -26,7 +26,7 @@ public struct Architecture: Sendable, Equatable {
         public let steps: [(layer: LayerSpec, input: Shape, output: Shape, parameters: Int)]
         /// All parameters (saturating at `Int.max`).
         public var parameterCount: Int {
-            steps.reduce(0) { $0.addingReportingOverflow($1.parameters).overflow ? .max : $0 + $1.parameters }
+            steps.reduce(0) { Architecture.saturatingSum($0, $1.parameters) }
         }
         /// Scalars of every layer's output for one sample (saturating): what a forward pass keeps,
         /// the nodes of graphs and the branches of residual blocks included.

@@ -16,14 +16,9 @@ extension CPUBackend {
         let hnOffset = rows * width
         // Every step's input projection at once: gates = X · Wᵢₕᵀ. The biases are added by the cell
         // pass (bᵢₕ + bₕₕ outside the GRU): no pass over every step's gates to broadcast them.
-        let bias = TensorStorage(uninitializedCount: width)
-        switch (weights.inputBias, g.cell == .gru ? nil : weights.recurrentBias) {
-        case (let input?, let recurrent?):
-            scale(input, by: 1, into: bias, count: width, accumulate: false)
-            scale(recurrent, by: 1, into: bias, count: width, accumulate: true)
-        case (let input?, nil): scale(input, by: 1, into: bias, count: width, accumulate: false)
-        case (nil, let recurrent?): scale(recurrent, by: 1, into: bias, count: width, accumulate: false)
-        case (nil, nil): fill(bias, value: 0, count: width)
+        let bias = zeroVector(width)
+        for part in [weights.inputBias, g.cell == .gru ? nil : weights.recurrentBias].compactMap({ $0 }) {
+            scale(part, by: 1, into: bias, count: width, accumulate: true)
         }
         let hiddenBias: TensorStorage? = g.cell == .gru ? (weights.recurrentBias ?? zeroVector(width)) : nil
         gemm(
@@ -175,11 +170,7 @@ extension CPUBackend {
     }
 
     /// [batch, units] zeros: the state before the first step when no initial state is given.
-    private func zeroState(_ g: RecurrentGeometry) -> TensorStorage {
-        let zeros = TensorStorage(uninitializedCount: g.batch * g.units)
-        fill(zeros, value: 0, count: g.batch * g.units)
-        return zeros
-    }
+    private func zeroState(_ g: RecurrentGeometry) -> TensorStorage { zeroVector(g.batch * g.units) }
 
     /// The state before step `s` in processing order: the initial one (or nil: zeros) first, then
     /// the previous step's row of `sequence`, as (storage, offset, row stride).

@@ -110,34 +110,27 @@ extension Model {
     ///   that cannot take its input.
     @discardableResult
     public func validate() throws -> [Shape] {
-        let layers: [any Layer] = (network as? Sequential)?.layers ?? [network]
-        var shape = inputShape
-        var shapes: [Shape] = []
-        for (index, layer) in layers.enumerated() {
-            do {
-                shape = try sampleOutputShape(of: layer, for: shape)
-            } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
-                throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
-            }
-            shapes.append(shape)
+        try chainShapes((network as? Sequential)?.layers ?? [network], from: inputShape)
+    }
+}
+
+/// Each layer's output shape as `layers` run in turn from `input` (by their own rules, or a dry
+/// run); errors name the layer's index.
+func chainShapes(_ layers: [any Layer], from input: Shape) throws -> [Shape] {
+    var shape = input
+    return try layers.enumerated().map { index, layer in
+        do {
+            shape = try sampleOutputShape(of: layer, for: shape)
+            return shape
+        } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
+            throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
         }
-        return shapes
     }
 }
 
 extension Sequential: ShapeInferring {
     /// Each layer in turn (by its own rule, or a dry run); errors name the layer's index.
-    public func outputShape(for input: Shape) throws -> Shape {
-        var shape = input
-        for (index, layer) in layers.enumerated() {
-            do {
-                shape = try sampleOutputShape(of: layer, for: shape)
-            } catch BackpropError.layerDoesNotFit(let name, let input, let rule) {
-                throw BackpropError.layerDoesNotFit(layer: "layer \(index) (\(name))", inputShape: input, rule: rule)
-            }
-        }
-        return shape
-    }
+    public func outputShape(for input: Shape) throws -> Shape { try chainShapes(layers, from: input).last ?? input }
 }
 
 extension Residual: ShapeInferring {

@@ -135,21 +135,25 @@ struct OutputLosses: Loss {
         zip(outputs, losses).map { output, loss in loss is SoftmaxCrossEntropy ? [] : output.shape }
     }
 
-    func split(_ predictions: Tensor, _ targets: Tensor) -> [(Tensor, Tensor)] {
-        let targetShapes = targetShapes.map { $0.rank == 0 ? Shape([1]) : $0 }
-        var pairs = Array(zip(Graph.unpack(predictions, shapes: outputs.map(\.shape)), Graph.unpack(targets, shapes: targetShapes)))
-        for (index, shape) in self.targetShapes.enumerated() where shape.rank == 0 && outputs.count > 1 {
-            pairs[index].1 = pairs[index].1.reshaped([targets.shape[0]])
-        }
-        return pairs
+    /// Output `index`'s predictions and targets, cut from the packed rows (only that output's).
+    func pair(_ index: Int, _ predictions: Tensor, _ targets: Tensor) -> (Tensor, Tensor) {
+        let targetShapes = targetShapes
+        let prediction = Graph.unpack(predictions, shapes: outputs.map(\.shape), at: index)
+        let target = Graph.unpack(targets, shapes: targetShapes.map { $0.rank == 0 ? Shape([1]) : $0 }, at: index)
+        // A class label's column of several outputs' targets becomes the [N] labels the loss takes.
+        let labels = targetShapes[index].rank == 0 && outputs.count > 1
+        return (prediction, labels ? target.reshaped([targets.shape[0]]) : target)
     }
 
     func callAsFunction(_ predictions: Tensor, _ targets: Tensor) -> Tensor {
-        let terms = zip(split(predictions, targets), zip(losses, weights)).map { pair, term in term.0(pair.0, pair.1) * term.1 }
+        let terms = losses.indices.map { index in
+            let (prediction, target) = pair(index, predictions, targets)
+            return losses[index](prediction, target) * weights[index]
+        }
         return terms.dropFirst().reduce(terms[0], +)
     }
 
-    /// The targets packed in the order and layout `split` expects.
+    /// The targets packed in the order and layout `pair` expects.
     func pack(_ targets: [Tensor], _ operation: String) -> Tensor {
         precondition(targets.count == outputs.count, "\(operation): \(targets.count) targets for \(outputs.count) outputs")
         for (index, (tensor, shape)) in zip(targets, targetShapes).enumerated() {
@@ -186,7 +190,7 @@ struct OutputMetric: Metric {
     var name: String { losses.outputs.count > 1 ? "\(losses.outputs[output].name)_\(metric.name)" : metric.name }
 
     func value(predictions: Tensor, targets: Tensor) -> Double {
-        let (prediction, target) = losses.split(predictions, targets)[output]
+        let (prediction, target) = losses.pair(output, predictions, targets)
         return metric.value(predictions: prediction, targets: target)
     }
 }

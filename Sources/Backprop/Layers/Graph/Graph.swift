@@ -173,17 +173,19 @@ public final class Graph: Layer {
 
     /// The tensors of `shapes` (per sample) that ``pack(_:)`` joined.
     public static func unpack(_ packed: Tensor, shapes: [Shape]) -> [Tensor] {
-        if shapes.count == 1 { return [packed] }
+        shapes.indices.map { unpack(packed, shapes: shapes, at: $0) }
+    }
+
+    /// The one tensor at `index` of those of `shapes` that ``pack(_:)`` joined.
+    public static func unpack(_ packed: Tensor, shapes: [Shape], at index: Int) -> Tensor {
+        if shapes.count == 1 { return packed }
         let count = packed.shape[0]
         precondition(
             packed.rank == 2 && packed.shape[1] == shapes.reduce(0) { $0 + $1.elementCount },
             "Graph: packed values must be [N, \(shapes.reduce(0) { $0 + $1.elementCount })] for \(shapes.map(\.description)), got \(packed.shape)"
         )
-        var start = 0
-        return shapes.map { shape in
-            defer { start += shape.elementCount }
-            return packed.slice([0..<count, start..<(start + shape.elementCount)]).reshaped([count] + shape.dimensions)
-        }
+        let start = shapes[..<index].reduce(0) { $0 + $1.elementCount }
+        return packed.slice([0..<count, start..<(start + shapes[index].elementCount)]).reshaped([count] + shapes[index].dimensions)
     }
 
     /// The packed sample shape of values of `shapes`.
