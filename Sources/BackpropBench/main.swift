@@ -25,9 +25,10 @@ struct Options {
             case "--samples": samples = Int(iterator.next() ?? "") ?? samples
             case "--depths": depths = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--output": output = iterator.next() ?? output
+            case "--nhwc": Backends.current = CPUBackend(blockedLayouts: false)
             case "-h", "--help":
                 print(
-                    "usage: backprop-bench [gemm|mlp|cnn|vgg|lstm|gru|autoencoder|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg|FILE.png]"
+                    "usage: backprop-bench [gemm|mlp|cnn|vgg|lstm|gru|autoencoder|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg|FILE.png] [--nhwc: no blocked layouts]"
                 )
                 exit(0)
             default: command = argument

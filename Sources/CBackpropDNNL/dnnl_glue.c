@@ -112,7 +112,7 @@ static int make_layout_change(layout_change *c, const dnnl_memory_desc_t *from, 
     if (status == dnnl_success) status = dnnl_memory_create(&c->from, from, engine, DNNL_MEMORY_NONE);
     if (status == dnnl_success) status = dnnl_memory_create(&c->to, to, engine, DNNL_MEMORY_NONE);
     if (status != dnnl_success) {
-        snprintf(error, error_size, "oneDNN could not reorder weights: %s", dnnl_status2str(status));
+        snprintf(error, error_size, "oneDNN could not reorder between layouts: %s", dnnl_status2str(status));
         return 0;
     }
     return 1;
@@ -130,6 +130,14 @@ static void destroy_layout_change(layout_change *c) {
     destroy_primitive(&c->reorder);
     dnnl_memory_destroy(c->from);
     dnnl_memory_destroy(c->to);
+}
+
+/// The layout of an activation tensor: NHWC (block 0) or oneDNN's channel-blocked nChw8c/nChw16c.
+/// A one-channel NHWC input is also NCHW in memory; the blocked kernels accept it only as NCHW.
+static dnnl_format_tag_t activation_tag(int block, int64_t channels, int blocked_neighbour) {
+    if (block == 16) return dnnl_nChw16c;
+    if (block == 8) return dnnl_nChw8c;
+    return channels == 1 && blocked_neighbour ? dnnl_nchw : dnnl_nhwc;
 }
 
 static dnnl_memory_t make_memory(const dnnl_memory_desc_t *md) {
@@ -167,8 +175,10 @@ bp_conv *bp_conv_create(const bp_conv_geometry *g, char *error, size_t error_siz
     dnnl_dims_t dilates = {g->dilation_height - 1, g->dilation_width - 1};
     dnnl_dims_t pad_l = {g->pad_top, g->pad_left}, pad_r = {g->pad_bottom, g->pad_right};
     dnnl_memory_desc_t src_md, dst_md, user_weights_md, any_weights_md, bias_md;
-    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32,
+                                 activation_tag(g->src_block, g->input_channels, g->dst_block != 0));
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32,
+                                 activation_tag(g->dst_block, g->output_channels, g->src_block != 0));
     dnnl_memory_desc_init_by_tag(&user_weights_md, 4, weight_dims, dnnl_f32, dnnl_hwio);
     dnnl_memory_desc_init_by_tag(&any_weights_md, 4, weight_dims, dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, dnnl_f32, dnnl_x);
@@ -301,8 +311,8 @@ bp_pool *bp_pool_create(const bp_pool_geometry *g, char *error, size_t error_siz
     dnnl_dims_t dilation = {0, 0};
     dnnl_dims_t pad_l = {g->pad_top, g->pad_left}, pad_r = {g->pad_bottom, g->pad_right};
     dnnl_memory_desc_t src_md, dst_md;
-    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, activation_tag(g->block, g->channels, 0));
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, activation_tag(g->block, g->channels, 0));
     dnnl_alg_kind_t algorithm = g->max                ? dnnl_pooling_max
                                 : g->include_padding ? dnnl_pooling_avg_include_padding
                                                      : dnnl_pooling_avg_exclude_padding;
@@ -451,4 +461,43 @@ int bp_bnorm_backward(bp_bnorm *bnorm, const float *src, const float *mean, cons
 
 const char *bp_bnorm_implementation(const bp_bnorm *bnorm, int which) {
     return implementation(which == 0 ? &bnorm->forward : &bnorm->backward);
+}
+
+// MARK: - Layout conversion
+
+struct bp_relayout {
+    layout_change change;
+    size_t bytes;
+};
+
+bp_relayout *bp_relayout_create(int64_t batch, int64_t channels, int64_t height, int64_t width, int block,
+                                int to_blocked, char *error, size_t error_size) {
+    pthread_once(&engine_once, create_engine);
+    bp_relayout *relayout = calloc(1, sizeof(bp_relayout));
+    dnnl_dims_t dims = {batch, channels, height, width};
+    dnnl_memory_desc_t plain_md, blocked_md;
+    dnnl_memory_desc_init_by_tag(&plain_md, 4, dims, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&blocked_md, 4, dims, dnnl_f32, activation_tag(block, channels, 0));
+    int ok = to_blocked ? make_layout_change(&relayout->change, &plain_md, &blocked_md, error, error_size)
+                        : make_layout_change(&relayout->change, &blocked_md, &plain_md, error, error_size);
+    if (!ok) {
+        free(relayout);
+        return NULL;
+    }
+    relayout->bytes = dnnl_memory_desc_get_size(&plain_md);
+    return relayout;
+}
+
+void bp_relayout_destroy(bp_relayout *relayout) {
+    if (!relayout) return;
+    destroy_layout_change(&relayout->change);
+    free(relayout);
+}
+
+int bp_relayout_run(bp_relayout *relayout, const float *src, float *dst) {
+    if (!relayout->change.needed) { // the same bytes in both layouts (channels == block)
+        memcpy(dst, src, relayout->bytes);
+        return 0;
+    }
+    return run_layout_change(&relayout->change, src, dst);
 }

@@ -116,6 +116,14 @@ public protocol Backend: AnyObject, Sendable {
     func sumOfSquares(_ x: TensorStorage, count: Int) -> Double
 }
 
+/// A memory layout a backend keeps a storage in instead of row-major order. Such storages are read
+/// directly only by that backend; ``TensorStorage/pointer`` converts them with
+/// ``convertToRowMajor(from:into:)`` on first use.
+public protocol NativeLayout: Sendable {
+    /// Writes the row-major order of the elements at `source` into `destination`.
+    func convertToRowMajor(from source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>)
+}
+
 /// The backend registry.
 public enum Backends {
     /// The backend all tensor operations use; the CPU backend unless replaced before any tensor work.

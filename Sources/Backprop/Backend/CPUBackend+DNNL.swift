@@ -10,40 +10,64 @@ extension CPUBackend {
         _ geometry: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
         into output: TensorStorage
     ) {
-        let status = DNNLCache.shared.convolution(geometry).withHandle {
-            bp_conv_forward($0, input.pointer, weight.pointer, bias?.pointer, output.pointer)
+        let plan = convolutionPlan(geometry)
+        var staging: [TensorStorage] = []
+        let source = elements(input, in: plan.source, staging: &staging)
+        let status = plan.object.withHandle {
+            bp_conv_forward($0, source, weight.pointer, bias?.pointer, output.nativePointer)
         }
         precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
+        if let layout = plan.destination { output.adopt(layout) }
         // Not oneDNN's ReLU post-op: it maps NaN to 0, and a NaN must be seen where it starts.
-        if geometry.fusedReLU { bp_relu_in_place(output.pointer, Int64(geometry.outputElementCount)) }
+        if geometry.fusedReLU { bp_relu_in_place(output.nativePointer, Int64(geometry.outputElementCount)) }
+        withExtendedLifetime(staging) {}
     }
 
     public func convolutionBackwardData(
         _ geometry: ConvolutionGeometry, outputGradient: TensorStorage, weight: TensorStorage,
         into inputGradient: TensorStorage
     ) {
-        let status = DNNLCache.shared.convolution(geometry).withHandle {
-            bp_conv_backward_data($0, outputGradient.pointer, weight.pointer, inputGradient.pointer)
+        let plan = convolutionPlan(geometry)
+        var staging: [TensorStorage] = []
+        // A blocked gradient needs a fresh buffer to adopt the layout, and a JIT kernel for this pass
+        // in the plan's layouts (a one-channel NCHW first layer has none); otherwise NHWC runs.
+        let runsPlan = plan.fastBackwardData && (plan.source == nil || inputGradient.canAdopt)
+        let blocked = runsPlan && plan.source != nil
+        let gradient = elements(outputGradient, in: runsPlan ? plan.destination : nil, staging: &staging)
+        let target = blocked ? inputGradient.nativePointer : inputGradient.pointer
+        let status = (runsPlan ? plan.object : plan.plainObject).withHandle {
+            bp_conv_backward_data($0, gradient, weight.pointer, target)
         }
         precondition(status == 0, "conv2D: oneDNN backward-data failed for \(geometry)")
+        if blocked, let layout = plan.source { inputGradient.adopt(layout) }
+        withExtendedLifetime(staging) {}
     }
 
     public func convolutionBackwardWeights(
         _ geometry: ConvolutionGeometry, input: TensorStorage, outputGradient: TensorStorage,
         into weightGradient: TensorStorage, biasGradient: TensorStorage?
     ) {
-        let status = DNNLCache.shared.convolution(geometry).withHandle {
-            bp_conv_backward_weights($0, input.pointer, outputGradient.pointer, weightGradient.pointer, biasGradient?.pointer)
+        let plan = convolutionPlan(geometry)
+        var staging: [TensorStorage] = []
+        let source = elements(input, in: plan.source, staging: &staging)
+        let gradient = elements(outputGradient, in: plan.destination, staging: &staging)
+        let status = plan.object.withHandle {
+            bp_conv_backward_weights($0, source, gradient, weightGradient.pointer, biasGradient?.pointer)
         }
         precondition(status == 0, "conv2D: oneDNN backward-weights failed for \(geometry)")
+        withExtendedLifetime(staging) {}
     }
 
     public func poolingForward(_ geometry: PoolingGeometry, input: TensorStorage, into output: TensorStorage) -> TensorStorage? {
-        let pool = DNNLCache.shared.pooling(geometry)
-        let bytes = pool.withHandle { bp_pool_workspace_size($0) }
+        let plan = poolingPlan(geometry)
+        let bytes = plan.object.withHandle { bp_pool_workspace_size($0) }
         let workspace = bytes > 0 ? TensorStorage(uninitializedCount: (bytes + 3) / 4) : nil
-        let status = pool.withHandle { bp_pool_forward($0, input.pointer, output.pointer, workspace?.pointer) }
+        var staging: [TensorStorage] = []
+        let source = elements(input, in: plan.source, staging: &staging)
+        let status = plan.object.withHandle { bp_pool_forward($0, source, output.nativePointer, workspace?.pointer) }
         precondition(status == 0, "pool2D: oneDNN forward failed for \(geometry)")
+        if let layout = plan.destination { output.adopt(layout) }
+        withExtendedLifetime(staging) {}
         return workspace
     }
 
@@ -51,10 +75,48 @@ extension CPUBackend {
         _ geometry: PoolingGeometry, outputGradient: TensorStorage, workspace: TensorStorage?,
         into inputGradient: TensorStorage
     ) {
-        let status = DNNLCache.shared.pooling(geometry).withHandle {
-            bp_pool_backward($0, outputGradient.pointer, workspace?.pointer, inputGradient.pointer)
+        let plan = poolingPlan(geometry)
+        var staging: [TensorStorage] = []
+        let gradient = elements(outputGradient, in: plan.destination, staging: &staging)
+        precondition(plan.source == nil || inputGradient.canAdopt, "pool2D: the backward pass needs a fresh gradient buffer")
+        let status = plan.object.withHandle {
+            bp_pool_backward($0, gradient, workspace?.pointer, inputGradient.nativePointer)
         }
         precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
+        if let layout = plan.source { inputGradient.adopt(layout) }
+        withExtendedLifetime(staging) {}
+    }
+
+    /// The primitives and activation layouts of one convolution shape: blocked when both the
+    /// output's channels fit the block and oneDNN has a fast blocked kernel for all three passes,
+    /// else NHWC. A function of the shape alone, so the backward passes find the forward's layouts.
+    func convolutionPlan(_ geometry: ConvolutionGeometry) -> ConvolutionPlan {
+        let cache = DNNLCache.shared
+        let plain = cache.convolution(geometry, sourceBlock: 0, destinationBlock: 0)
+        guard
+            let destination = blockedLayout(
+                batch: geometry.batch, height: geometry.outputHeight, width: geometry.outputWidth, channels: geometry.outputChannels)
+        else { return ConvolutionPlan(source: nil, destination: nil, object: plain, plainObject: plain, fastBackwardData: true) }
+        let source = blockedLayout(
+            batch: geometry.batch, height: geometry.inputHeight, width: geometry.inputWidth, channels: geometry.inputChannels)
+        let sourceBlock = source?.block ?? 0
+        let fast = cache.fastKernels(geometry, sourceBlock: sourceBlock, destinationBlock: destination.block)
+        guard fast.forward && fast.backwardWeights else {
+            return ConvolutionPlan(source: nil, destination: nil, object: plain, plainObject: plain, fastBackwardData: true)
+        }
+        let object = cache.convolution(geometry, sourceBlock: sourceBlock, destinationBlock: destination.block)
+        return ConvolutionPlan(
+            source: source, destination: destination, object: object, plainObject: plain, fastBackwardData: fast.backwardData)
+    }
+
+    /// The primitive and layouts of one pooling shape: blocked whenever the channels fit the block.
+    func poolingPlan(_ geometry: PoolingGeometry) -> PoolingPlan {
+        let source = blockedLayout(
+            batch: geometry.batch, height: geometry.inputHeight, width: geometry.inputWidth, channels: geometry.channels)
+        let destination = blockedLayout(
+            batch: geometry.batch, height: geometry.outputHeight, width: geometry.outputWidth, channels: geometry.channels)
+        return PoolingPlan(
+            source: source, destination: destination, object: DNNLCache.shared.pooling(geometry, block: source?.block ?? 0))
     }
 
     public func batchNormalizationForward(
@@ -98,13 +160,16 @@ extension CPUBackend {
     }
 
     public func kernelNames(_ geometry: ConvolutionGeometry) -> [String] {
-        let conv = DNNLCache.shared.convolution(geometry)
-        return (0..<3).map { which in conv.withHandle { String(cString: bp_conv_implementation($0, Int32(which))) } }
+        let plan = convolutionPlan(geometry)
+        var names = DNNLCache.kernelNames(plan.object, blocked: plan.destination != nil)
+        if !plan.fastBackwardData { names[1] = DNNLCache.kernelNames(plan.plainObject, blocked: false)[1] }
+        return names
     }
 
     public func kernelNames(_ geometry: PoolingGeometry) -> [String] {
-        let pool = DNNLCache.shared.pooling(geometry)
-        return (0..<2).map { which in pool.withHandle { String(cString: bp_pool_implementation($0, Int32(which))) } }
+        let plan = poolingPlan(geometry)
+        let names = (0..<2).map { which in plan.object.withHandle { String(cString: bp_pool_implementation($0, Int32(which))) } }
+        return plan.source == nil ? names : names.map { $0 + " (blocked)" }
     }
 }
 
@@ -136,12 +201,50 @@ final class DNNLObject: @unchecked Sendable {
 /// The process-wide cache of oneDNN primitives by shape.
 final class DNNLCache: Sendable {
     static let shared = DNNLCache()
-    private let convolutions = Mutex<[ConvolutionGeometry: DNNLObject]>([:])
-    private let poolings = Mutex<[PoolingGeometry: DNNLObject]>([:])
+    private let convolutions = Mutex<[LayoutKey<ConvolutionGeometry>: DNNLObject]>([:])
+    private let fastBlockedConvolutions = Mutex<[LayoutKey<ConvolutionGeometry>: [Bool]]>([:])
+    private let poolings = Mutex<[LayoutKey<PoolingGeometry>: DNNLObject]>([:])
     private let batchNormalizations = Mutex<[BatchNormGeometry: DNNLObject]>([:])
+    private let relayouts = Mutex<[LayoutKey<BlockedLayout>: DNNLObject]>([:])
 
-    var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Array($0.keys) } }
-    var poolingGeometries: [PoolingGeometry] { poolings.withLock { Array($0.keys) } }
+    var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Set($0.keys.map(\.geometry)).sorted { "\($0)" < "\($1)" } } }
+    var poolingGeometries: [PoolingGeometry] { poolings.withLock { Set($0.keys.map(\.geometry)).sorted { "\($0)" < "\($1)" } } }
+
+    /// The kernels of a convolution object: forward, backward data, backward weights.
+    static func kernelNames(_ object: DNNLObject, blocked: Bool) -> [String] {
+        (0..<3).map { which in
+            object.withHandle { String(cString: bp_conv_implementation($0, Int32(which))) } + (blocked ? " (blocked)" : "")
+        }
+    }
+
+    /// Which passes oneDNN runs in these activation layouts with a JIT kernel (not a `ref`
+    /// fallback, not im2col `gemm`); decided once per shape.
+    func fastKernels(
+        _ geometry: ConvolutionGeometry, sourceBlock: Int, destinationBlock: Int
+    ) -> (forward: Bool, backwardData: Bool, backwardWeights: Bool) {
+        var shape = geometry
+        shape.fusedReLU = false
+        let key = LayoutKey(geometry: shape, sourceBlock: sourceBlock, destinationBlock: destinationBlock)
+        let fast =
+            fastBlockedConvolutions.withLock({ $0[key] })
+            ?? Self.kernelNames(convolution(geometry, sourceBlock: sourceBlock, destinationBlock: destinationBlock), blocked: false)
+            .map { !$0.hasPrefix("ref") && !$0.contains("gemm") }
+        fastBlockedConvolutions.withLock { $0[key] = fast }
+        return (fast[0], fast[1], fast[2])
+    }
+
+    /// The reorder between NHWC and `layout`, either way.
+    func relayout(_ layout: BlockedLayout, toBlocked: Bool) -> DNNLObject {
+        Self.object(
+            in: relayouts,
+            for: LayoutKey(geometry: layout, sourceBlock: toBlocked ? 0 : layout.block, destinationBlock: toBlocked ? layout.block : 0),
+            operation: "layout conversion",
+            create: {
+                bp_relayout_create(
+                    Int64(layout.batch), Int64(layout.channels), Int64(layout.height), Int64(layout.width), Int32(layout.block),
+                    toBlocked ? 1 : 0, $0, $1)
+            }, destroy: { bp_relayout_destroy($0) })
+    }
 
     /// The cached object for `key`, or a new one from `create` (which fills a C error buffer and
     /// returns nil when oneDNN rejects the shape; that traps naming the operation and the shape).
@@ -170,7 +273,7 @@ final class DNNLCache: Sendable {
             }, destroy: { bp_bnorm_destroy($0) })
     }
 
-    func convolution(_ key: ConvolutionGeometry) -> DNNLObject {
+    func convolution(_ key: ConvolutionGeometry, sourceBlock: Int, destinationBlock: Int) -> DNNLObject {
         var g = key
         g.fusedReLU = false  // one primitive set per shape, with or without the ReLU (applied by our kernel)
         var geometry = bp_conv_geometry(
@@ -179,22 +282,25 @@ final class DNNLCache: Sendable {
             output_channels: Int64(g.outputChannels), kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth),
             stride_height: Int64(g.strideHeight), stride_width: Int64(g.strideWidth), dilation_height: Int64(g.dilationHeight),
             dilation_width: Int64(g.dilationWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
-            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0)
+            pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), has_bias: g.hasBias ? 1 : 0,
+            src_block: Int32(sourceBlock), dst_block: Int32(destinationBlock))
         return Self.object(
-            in: convolutions, for: g, operation: "conv2D", create: { bp_conv_create(&geometry, $0, $1) },
+            in: convolutions, for: LayoutKey(geometry: g, sourceBlock: sourceBlock, destinationBlock: destinationBlock),
+            operation: "conv2D", create: { bp_conv_create(&geometry, $0, $1) },
             destroy: { bp_conv_destroy($0) })
     }
 
-    func pooling(_ g: PoolingGeometry) -> DNNLObject {
+    func pooling(_ g: PoolingGeometry, block: Int) -> DNNLObject {
         var geometry = bp_pool_geometry(
             batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
             channels: Int64(g.channels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
             kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_height: Int64(g.strideHeight),
             stride_width: Int64(g.strideWidth), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
             pad_bottom: Int64(g.padBottom), pad_right: Int64(g.padRight), max: g.kind == .max ? 1 : 0,
-            include_padding: g.kind == .averageIncludingPadding ? 1 : 0)
+            include_padding: g.kind == .averageIncludingPadding ? 1 : 0, block: Int32(block))
         return Self.object(
-            in: poolings, for: g, operation: "pool2D", create: { bp_pool_create(&geometry, $0, $1) },
+            in: poolings, for: LayoutKey(geometry: g, sourceBlock: block, destinationBlock: block), operation: "pool2D",
+            create: { bp_pool_create(&geometry, $0, $1) },
             destroy: { bp_pool_destroy($0) })
     }
 }
@@ -211,4 +317,30 @@ struct BatchNormGeometry: Hashable, Sendable {
     let rows: Int
     let channels: Int
     let epsilon: Float
+}
+
+/// A cached oneDNN object's key: a shape and the activation layouts it runs in (0 NHWC, else the
+/// channel block).
+struct LayoutKey<Geometry: Hashable & Sendable>: Hashable, Sendable {
+    let geometry: Geometry
+    let sourceBlock: Int
+    let destinationBlock: Int
+}
+
+/// How one convolution shape runs: its activation layouts (nil = NHWC) and primitives, and the
+/// NHWC primitives for a backward-data pass into a gradient buffer that cannot be blocked.
+struct ConvolutionPlan {
+    let source: BlockedLayout?
+    let destination: BlockedLayout?
+    let object: DNNLObject
+    let plainObject: DNNLObject
+    /// Whether `object` has a JIT backward-data kernel; if not, that pass runs `plainObject`.
+    let fastBackwardData: Bool
+}
+
+/// How one pooling shape runs: its activation layouts (nil = NHWC) and primitives.
+struct PoolingPlan {
+    let source: BlockedLayout?
+    let destination: BlockedLayout?
+    let object: DNNLObject
 }

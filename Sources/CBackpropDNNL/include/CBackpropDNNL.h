@@ -15,6 +15,7 @@ typedef struct {
     int64_t dilation_height, dilation_width; // 1 = no dilation
     int64_t pad_top, pad_left, pad_bottom, pad_right;
     int has_bias;
+    int src_block, dst_block; // activation layouts: 0 NHWC, 8 or 16 channel-blocked (nChw8c, nChw16c)
 } bp_conv_geometry;
 
 typedef struct bp_conv bp_conv;
@@ -39,6 +40,7 @@ typedef struct {
     int64_t pad_top, pad_left, pad_bottom, pad_right;
     int max; // 1 max pooling, 0 average
     int include_padding; // average: 1 counts padded positions as zeros, 0 leaves them out
+    int block; // source and destination layout: 0 NHWC, 8 or 16 channel-blocked
 } bp_pool_geometry;
 
 typedef struct bp_pool bp_pool;
@@ -64,5 +66,13 @@ int bp_bnorm_forward(bp_bnorm *bnorm, const float *src, const float *scale, cons
 int bp_bnorm_backward(bp_bnorm *bnorm, const float *src, const float *mean, const float *variance, const float *diff_dst,
                       const float *scale, const float *shift, float *diff_src, float *diff_scale, float *diff_shift);
 const char *bp_bnorm_implementation(const bp_bnorm *bnorm, int which);
+
+/// A conversion of activations between NHWC and a channel-blocked layout (nChw8c/nChw16c).
+typedef struct bp_relayout bp_relayout;
+
+bp_relayout *bp_relayout_create(int64_t batch, int64_t channels, int64_t height, int64_t width, int block,
+                                int to_blocked, char *error, size_t error_size);
+void bp_relayout_destroy(bp_relayout *relayout);
+int bp_relayout_run(bp_relayout *relayout, const float *src, float *dst);
 
 #endif
