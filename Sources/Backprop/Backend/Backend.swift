@@ -179,6 +179,9 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     public var hasBias: Bool
     /// The forward output passes through ReLU (NaN kept) before the kernel returns.
     public var fusedReLU = false
+    /// No backward pass follows (inference): the backend may pick the layouts fastest for the
+    /// forward kernel alone.
+    public var forwardOnly = false
 
     /// Scalars of the output.
     public var outputElementCount: Int { batch * outputHeight * outputWidth * outputChannels }
@@ -191,4 +194,6 @@ public struct PoolingGeometry: Hashable, Sendable {
     public var kernelHeight, kernelWidth, strideHeight, strideWidth: Int
     public var padTop, padLeft, padBottom, padRight: Int
     public var kind: Kind
+    /// No backward pass follows (inference); see ``ConvolutionGeometry/forwardOnly``.
+    public var forwardOnly = false
 }

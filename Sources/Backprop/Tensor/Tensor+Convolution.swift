@@ -93,7 +93,8 @@ extension Tensor {
             outputHeight: rows.output, outputWidth: columns.output, outputChannels: outputChannels,
             kernelHeight: weight.shape[0], kernelWidth: weight.shape[1], strideHeight: strides.0, strideWidth: strides.1,
             dilationHeight: dilation.0, dilationWidth: dilation.1, padTop: rows.before, padLeft: columns.before,
-            padBottom: rows.after, padRight: columns.after, hasBias: bias != nil, fusedReLU: fusingReLU)
+            padBottom: rows.after, padRight: columns.after, hasBias: bias != nil, fusedReLU: fusingReLU,
+            forwardOnly: !Tensor.willRecord([self, weight] + (bias.map { [$0] } ?? [])))
         let backend = Backends.current
         let result = Tensor(uninitializedShape: [shape[0], rows.output, columns.output, outputChannels])
         guard result.elementCount > 0 else { return result }
@@ -157,7 +158,7 @@ extension Tensor {
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], channels: shape[3], outputHeight: rows.output,
             outputWidth: columns.output, kernelHeight: size.0, kernelWidth: size.1, strideHeight: strides.0,
             strideWidth: strides.1, padTop: rows.before, padLeft: columns.before, padBottom: rows.after,
-            padRight: columns.after, kind: kind)
+            padRight: columns.after, kind: kind, forwardOnly: !Tensor.willRecord([self]))
         let backend = Backends.current
         let result = Tensor(uninitializedShape: [shape[0], rows.output, columns.output, shape[3]])
         guard result.elementCount > 0 else { return result }

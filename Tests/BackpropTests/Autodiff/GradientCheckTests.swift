@@ -10,13 +10,17 @@ struct GradientCheckTests {
         let positive: Bool
         /// Inputs are a shuffled even grid, so no two values lie within 2ε (max-style kinks).
         let distinct: Bool
+        /// Step of the finite difference; larger for ops linear in each input, where the Float32
+        /// rounding of a large sum would otherwise swamp small gradients.
+        let epsilon: Float
         let function: @Sendable ([Tensor]) -> Tensor
         var testDescription: String { name }
 
         init(
-            _ name: String, _ shapes: [Shape], positive: Bool = false, distinct: Bool = false,
+            _ name: String, _ shapes: [Shape], positive: Bool = false, distinct: Bool = false, epsilon: Float = 1e-2,
             _ function: @escaping @Sendable ([Tensor]) -> Tensor
         ) {
+            self.epsilon = epsilon
             self.name = name
             self.shapes = shapes
             self.positive = positive
@@ -89,6 +93,19 @@ struct GradientCheckTests {
             $0[0].conv2D($0[1], padding: .explicit(top: 1, left: 0, bottom: 2, right: 1), dilation: (2, 2))
         },
         Case("conv2D (1×1, stride 3)", [[1, 7, 7, 3], [1, 1, 3, 2], [2]]) { $0[0].conv2D($0[1], bias: $0[2], strides: (3, 3)) },
+        // 16 channels: the backend keeps these activations blocked (nChw16c/nChw8c) between kernels.
+        Case("conv2D (blocked layout, 16→16, bias)", [[2, 4, 4, 16], [3, 3, 16, 16], [16]], epsilon: 0.5) {
+            $0[0].conv2D($0[1], bias: $0[2], padding: .same)
+        },
+        Case(
+            "conv → averagePool → tanh → conv, blocked, with an NHWC use of the first output",
+            [[1, 4, 4, 16], [3, 3, 16, 16], [3, 3, 16, 16]],
+            epsilon: 0.1
+        ) {
+            let first = $0[0].conv2D($0[1] * 0.1, padding: .same)
+            let blocked = first.averagePool2D(size: (2, 2)).tanh().conv2D($0[2], padding: .same)
+            return blocked.sum() + (first * first).mean()
+        },
         Case("maxPool2D (2×2)", [[2, 4, 6, 3]], distinct: true) { $0[0].maxPool2D(size: (2, 2)) },
         Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) {
             $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same)
@@ -166,7 +183,7 @@ struct GradientCheckTests {
                     lower: testCase.positive ? 0.5 : -2, upper: testCase.positive ? 2 : 2, gap: 0.1),
                 shape: shape)
         }
-        let result = checkGradients(of: testCase.function, at: inputs)
+        let result = checkGradients(of: testCase.function, at: inputs, epsilon: testCase.epsilon)
         #expect(result.passed, "\(testCase.name): \(result)")
     }
 
