@@ -28,7 +28,7 @@ struct Options {
             case "--nhwc": Backends.current = CPUBackend(blockedLayouts: false)
             case "-h", "--help":
                 print(
-                    "usage: backprop-bench [gemm|mlp|cnn|vgg|lstm|gru|autoencoder|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg|FILE.png] [--nhwc: no blocked layouts]"
+                    "usage: backprop-bench [gemm|mlp|cnn|vgg|resnet|lstm|gru|autoencoder|augment|checkpoint|monitor|depth|all] [--epochs N] [--steps N] [--data DIR] [--samples N] [--depths 8,20,56] [--output FILE.svg|FILE.png] [--nhwc: no blocked layouts]"
                 )
                 exit(0)
             default: command = argument
@@ -181,6 +181,51 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
     print(String(format: "  inference %.0f samples/s (predict, batch 256); peak RSS %d kB", inference, peakResidentKilobytes()))
     printSummary("cnn", training: samplesPerSecond, inference: inference, forwardFLOPs: 8.48e6, accuracy: accuracy)
 }
+
+/// The ResNet-20 preset (batch norm, residual adds) on the first 12,800 Fashion-MNIST images,
+/// batch 64, Adam; the same network as Benchmarks/bench_resnet_torch.py.
+func benchmarkResNet(epochs: Int, dataDirectory: String) throws {
+    progress("ResNet-20: \(epochs) epochs of 12,800 images (~8 s each)")
+    let (train, test) = try FashionMNIST.load(from: dataDirectory)
+    let count = 12_800
+    let x = train.inputs.slice([0..<count, 0..<28, 0..<28, 0..<1])
+    let y = train.labels.slice([0..<count])
+    seedGlobalRandom(0)
+    let model = try Architecture.preset(.resnet, inputShape: [28, 28, 1], outputs: 10, options: .init(depth: 20)).makeModel()
+    model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
+    let history = model.fit(x, y, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
+    let seconds = history.epochs.map(\.seconds)
+    let perEpoch = median(Array(seconds.dropFirst()))
+    let samplesPerSecond = Double(count) / perEpoch
+    let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
+    let flops = resNetForwardFLOPs
+    print(
+        "ResNet-20 (3 stages of 3 residual blocks, batch norm), batch 64, Adam, \(count) Fashion-MNIST images, on \(Backends.current.name)")
+    print("  epoch seconds: " + seconds.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print(
+        String(
+            format: "  Backprop: %.3f s/epoch (median of epochs 2-%d), %.0f samples/s, ≈%.0f GFLOP/s, test accuracy %.4f",
+            perEpoch, epochs, samplesPerSecond, 3 * flops * samplesPerSecond / 1e9, accuracy))
+    let inference = inferenceRate(model, test.inputs)
+    print(String(format: "  inference %.0f samples/s (predict, batch 256); peak RSS %d kB", inference, peakResidentKilobytes()))
+    printSummary("resnet", training: samplesPerSecond, inference: inference, forwardFLOPs: flops, accuracy: accuracy)
+}
+
+/// Multiply-add FLOPs (2 per MAC) of ResNet-20's convolutions and dense layer on a 28×28 image:
+/// a 3×3 stem to 16 channels, then 3 stages (16, 32, 64 channels at 28², 14², 7²) of 3 blocks of
+/// two 3×3 convolutions, 1×1 projections where a stage starts, average pooling, dense 64→10.
+let resNetForwardFLOPs: Double = {
+    var macs = 28.0 * 28 * 9 * 1 * 16
+    var channels = 16.0
+    for (stage, (width, size)) in [(16.0, 28.0), (32, 14), (64, 7)].enumerated() {
+        for block in 0..<3 {
+            macs += size * size * 9 * channels * width + size * size * 9 * width * width
+            if block == 0 && stage > 0 { macs += size * size * channels * width }
+            channels = width
+        }
+    }
+    return 2 * (macs + 64 * 10)
+}()
 
 /// The peers' VGG-style net on a fixed random 3×32×32 batch of 64, like bench_train_torch.py vgg.
 func benchmarkVGG(steps: Int) {
@@ -431,6 +476,9 @@ do {
         checkKernels()
     case "vgg":
         benchmarkVGG(steps: options.steps)
+        checkKernels()
+    case "resnet":
+        try benchmarkResNet(epochs: options.epochs, dataDirectory: options.dataDirectory)
         checkKernels()
     case "gemm-rnn": benchmarkRecurrentGEMMs()
     case "lstm": try benchmarkRecurrent(.lstm, epochs: options.epochs, dataDirectory: options.dataDirectory)

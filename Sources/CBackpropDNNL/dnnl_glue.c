@@ -163,7 +163,18 @@ static void *aligned_buffer(const dnnl_memory_desc_t *md) {
     return buffer;
 }
 
+static bp_conv *create_conv(const bp_conv_geometry *g, dnnl_alg_kind_t algorithm, char *error, size_t error_size);
+
 bp_conv *bp_conv_create(const bp_conv_geometry *g, char *error, size_t error_size) {
+    if (g->winograd) { // Winograd where oneDNN has it for all three passes; otherwise direct
+        bp_conv *conv = create_conv(g, dnnl_convolution_winograd, error, error_size);
+        if (conv) return conv;
+        error[0] = 0;
+    }
+    return create_conv(g, dnnl_convolution_direct, error, error_size);
+}
+
+static bp_conv *create_conv(const bp_conv_geometry *g, dnnl_alg_kind_t algorithm, char *error, size_t error_size) {
     pthread_once(&engine_once, create_engine);
     bp_conv *conv = calloc(1, sizeof(bp_conv));
     conv->has_bias = g->has_bias;
@@ -185,15 +196,15 @@ bp_conv *bp_conv_create(const bp_conv_geometry *g, char *error, size_t error_siz
     const dnnl_memory_desc_t *bias = g->has_bias ? &bias_md : NULL;
 
     dnnl_convolution_desc_t forward, backward_data, backward_weights;
-    int ok = dnnl_dilated_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct,
+    int ok = dnnl_dilated_convolution_forward_desc_init(&forward, dnnl_forward_training, algorithm,
                                                         &src_md, &any_weights_md, bias, &dst_md, strides, dilates,
                                                         pad_l, pad_r) == dnnl_success
              && make_primitive_with(&conv->forward, &forward, NULL, NULL, "convolution", error, error_size);
-    ok = ok && dnnl_dilated_convolution_backward_data_desc_init(&backward_data, dnnl_convolution_direct, &src_md,
+    ok = ok && dnnl_dilated_convolution_backward_data_desc_init(&backward_data, algorithm, &src_md,
                                                                 &any_weights_md, &dst_md, strides, dilates, pad_l,
                                                                 pad_r) == dnnl_success
          && make_primitive(&conv->backward_data, &backward_data, conv->forward.pd, "convolution backward data", error, error_size);
-    ok = ok && dnnl_dilated_convolution_backward_weights_desc_init(&backward_weights, dnnl_convolution_direct, &src_md,
+    ok = ok && dnnl_dilated_convolution_backward_weights_desc_init(&backward_weights, algorithm, &src_md,
                                                                    &any_weights_md, bias, &dst_md, strides, dilates,
                                                                    pad_l, pad_r) == dnnl_success
          && make_primitive(&conv->backward_weights, &backward_weights, conv->forward.pd, "convolution backward weights", error, error_size);
@@ -380,15 +391,13 @@ struct bp_bnorm {
     dnnl_memory_t src, dst, diff_src, diff_dst, mean, variance, scale, shift, diff_scale, diff_shift;
 };
 
-bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int training, char *error, size_t error_size) {
+static bp_bnorm *create_bnorm(const dnnl_memory_desc_t *data, int64_t channels, float epsilon, int training, char *error,
+                              size_t error_size) {
     pthread_once(&engine_once, create_engine);
     bp_bnorm *bnorm = calloc(1, sizeof(bp_bnorm));
     bnorm->training = training;
-    // Rows × channels as a 4-D NHWC tensor [rows, channels, 1, 1]: the layout oneDNN's JIT
-    // batch-normalization kernels take (a 2-D "nc" tensor gets a generic kernel).
-    dnnl_dims_t dims = {rows, channels, 1, 1}, channel_dims = {channels};
-    dnnl_memory_desc_t data_md, channel_md;
-    dnnl_memory_desc_init_by_tag(&data_md, 4, dims, dnnl_f32, dnnl_nhwc);
+    dnnl_dims_t channel_dims = {channels};
+    dnnl_memory_desc_t data_md = *data, channel_md;
     dnnl_memory_desc_init_by_tag(&channel_md, 1, channel_dims, dnnl_f32, dnnl_x);
     unsigned flags = dnnl_use_scale | dnnl_use_shift | (training ? 0 : dnnl_use_global_stats);
     dnnl_batch_normalization_desc_t forward, backward;
@@ -415,6 +424,23 @@ bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int tra
     bnorm->diff_scale = make_memory(&channel_md);
     bnorm->diff_shift = make_memory(&channel_md);
     return bnorm;
+}
+
+bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int training, char *error, size_t error_size) {
+    // Rows × channels as a 4-D NHWC tensor [rows, channels, 1, 1]: the layout oneDNN's JIT
+    // batch-normalization kernels take (a 2-D "nc" tensor gets a generic kernel).
+    dnnl_dims_t dims = {rows, channels, 1, 1};
+    dnnl_memory_desc_t data_md;
+    dnnl_memory_desc_init_by_tag(&data_md, 4, dims, dnnl_f32, dnnl_nhwc);
+    return create_bnorm(&data_md, channels, epsilon, training, error, error_size);
+}
+
+bp_bnorm *bp_bnorm_create_blocked(int64_t batch, int64_t channels, int64_t height, int64_t width, int block, float epsilon,
+                                  int training, char *error, size_t error_size) {
+    dnnl_dims_t dims = {batch, channels, height, width};
+    dnnl_memory_desc_t data_md;
+    dnnl_memory_desc_init_by_tag(&data_md, 4, dims, dnnl_f32, activation_tag(block, channels, 0));
+    return create_bnorm(&data_md, channels, epsilon, training, error, error_size);
 }
 
 void bp_bnorm_destroy(bp_bnorm *bnorm) {

@@ -16,6 +16,7 @@ typedef struct {
     int64_t pad_top, pad_left, pad_bottom, pad_right;
     int has_bias;
     int src_block, dst_block; // activation layouts: 0 NHWC, 8 or 16 channel-blocked (nChw8c, nChw16c)
+    int winograd;             // 1: Winograd kernels if oneDNN has them for all three passes, else direct
 } bp_conv_geometry;
 
 typedef struct bp_conv bp_conv;
@@ -59,6 +60,9 @@ typedef struct bp_bnorm bp_bnorm;
 /// Training: statistics of the batch, written to mean/variance (biased variance); inference:
 /// the given mean/variance are used.
 bp_bnorm *bp_bnorm_create(int64_t rows, int64_t channels, float epsilon, int training, char *error, size_t error_size);
+/// The same over images [batch, channels, height, width] held channel-blocked (nChw8c/nChw16c).
+bp_bnorm *bp_bnorm_create_blocked(int64_t batch, int64_t channels, int64_t height, int64_t width, int block, float epsilon,
+                                  int training, char *error, size_t error_size);
 void bp_bnorm_destroy(bp_bnorm *bnorm);
 int bp_bnorm_forward(bp_bnorm *bnorm, const float *src, const float *scale, const float *shift, float *dst, float *mean,
                      float *variance);

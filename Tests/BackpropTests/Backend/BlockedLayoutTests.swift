@@ -19,20 +19,37 @@ struct BlockedLayoutTests {
         return (0..<count).map { _ in generator.nextNormal() }
     }
 
-    /// conv 16→32 → max pool → conv backward data and weights, through both backends.
-    static func run(_ backend: CPUBackend) -> (output: TensorStorage, pooled: TensorStorage, results: [[Float]]) {
+    /// conv C→32 → batch norm and max pool, then every backward pass, through one backend. With 32
+    /// input channels the convolution runs Winograd kernels on AVX-512, with 16 direct ones.
+    static func run(
+        _ backend: CPUBackend, inputChannels: Int = 16
+    ) -> (output: TensorStorage, pooled: TensorStorage, results: [[Float]]) {
         let conv = ConvolutionGeometry(
-            batch: 2, inputHeight: 6, inputWidth: 6, inputChannels: 16, outputHeight: 6, outputWidth: 6, outputChannels: 32,
+            batch: 2, inputHeight: 6, inputWidth: 6, inputChannels: inputChannels, outputHeight: 6, outputWidth: 6, outputChannels: 32,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1,
             padLeft: 1, padBottom: 1, padRight: 1, hasBias: true)
         let pool = PoolingGeometry(
             batch: 2, inputHeight: 6, inputWidth: 6, channels: 32, outputHeight: 3, outputWidth: 3, kernelHeight: 2,
             kernelWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0, kind: .max)
-        let input = storage(values(2 * 6 * 6 * 16, seed: 1))
-        let weight = storage(values(3 * 3 * 16 * 32, seed: 2))
+        let input = storage(values(2 * 6 * 6 * inputChannels, seed: 1))
+        let weight = storage(values(3 * 3 * inputChannels * 32, seed: 2))
         let bias = storage(values(32, seed: 3))
         let output = TensorStorage(uninitializedCount: conv.outputElementCount)
         backend.convolutionForward(conv, input: input, weight: weight, bias: bias, into: output)
+        // Batch norm reads the blocked output as it is and writes its own output blocked.
+        let rows = 2 * 6 * 6
+        let (scale, shift) = (storage(values(32, seed: 5)), storage(values(32, seed: 6)))
+        let normalized = TensorStorage(uninitializedCount: output.count)
+        let (mean, variance) = (TensorStorage(uninitializedCount: 32), TensorStorage(uninitializedCount: 32))
+        backend.batchNormalizationForward(
+            rows: rows, channels: 32, epsilon: 1e-3, input: output, scale: scale, shift: shift, into: normalized, mean: mean,
+            variance: variance)
+        let normalizedGradient = storage(values(output.count, seed: 7))
+        let bnGradients = [output.count, 32, 32].map { TensorStorage(uninitializedCount: $0) }
+        backend.batchNormalizationBackward(
+            rows: rows, channels: 32, epsilon: 1e-3, input: output, mean: mean, variance: variance,
+            outputGradient: normalizedGradient, scale: scale, shift: shift, into: bnGradients[0], scaleGradient: bnGradients[1],
+            shiftGradient: bnGradients[2])
         let pooled = TensorStorage(uninitializedCount: 2 * 3 * 3 * 32)
         let workspace = backend.poolingForward(pool, input: output, into: pooled)
         let pooledGradient = storage(values(2 * 3 * 3 * 32, seed: 4))
@@ -44,26 +61,42 @@ struct BlockedLayoutTests {
         let biasGradient = TensorStorage(uninitializedCount: 32)
         backend.convolutionBackwardWeights(
             conv, input: input, outputGradient: outputGradient, into: weightGradient, biasGradient: biasGradient)
-        let results = [inputGradient, weightGradient, biasGradient].map { Array($0.buffer) }
+        let results = ([inputGradient, weightGradient, biasGradient, normalized, mean, variance] + bnGradients).map { Array($0.buffer) }
         return (output, pooled, results)
     }
 
-    @Test func blockedKernelsGiveTheNHWCResults() {
-        let (output, pooled, results) = Self.run(Self.blocked)
+    @Test(arguments: [16, 32]) func blockedKernelsGiveTheNHWCResults(inputChannels: Int) {
+        let (output, pooled, results) = Self.run(Self.blocked, inputChannels: inputChannels)
         if Self.blocked.activationBlock > 0 {
             #expect(output.nativeLayout != nil && pooled.nativeLayout != nil, "activations should stay blocked")
         }
-        let reference = Self.run(Self.nhwc)
+        let reference = Self.run(Self.nhwc, inputChannels: inputChannels)
         #expect(reference.output.nativeLayout == nil)
         let pairs =
             [(Array(output.buffer), Array(reference.output.buffer)), (Array(pooled.buffer), Array(reference.pooled.buffer))]
             + zip(results, reference.results).map { ($0, $1) }
+        // Relative to each result's largest magnitude (Winograd's rounding is spread over a tile, so
+        // single small elements can be off by more).
         for (index, (got, expected)) in pairs.enumerated() {
-            let worst = zip(got, expected).map { abs($0 - $1) / max(abs($1), 1) }.max() ?? 0
-            #expect(worst < 1e-5, "result \(index) differs by \(worst)")
+            let scale = max(expected.map(abs).max() ?? 0, 1e-6)
+            let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst / scale < 1e-5, "result \(index) differs by \(worst) (largest magnitude \(scale))")
         }
         // Read once, the storage is row-major for good.
         #expect(output.nativeLayout == nil && pooled.nativeLayout == nil)
+    }
+
+    /// 3×3 stride-1 convolutions with at least 32 channels run Winograd where oneDNN has it.
+    @Test func wideThreeByThreeConvolutionsRunWinograd() {
+        guard CPUBackend.preferredActivationBlock() == 16 else { return }  // Winograd is AVX-512 only
+        var geometry = ConvolutionGeometry(
+            batch: 2, inputHeight: 6, inputWidth: 6, inputChannels: 32, outputHeight: 6, outputWidth: 6, outputChannels: 32,
+            kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1,
+            padLeft: 1, padBottom: 1, padRight: 1, hasBias: true)
+        #expect(Self.blocked.kernelNames(geometry).allSatisfy { $0.contains("wino") }, "\(Self.blocked.kernelNames(geometry))")
+        geometry.inputChannels = 16
+        #expect(!Self.blocked.kernelNames(geometry).contains { $0.contains("wino") })
+        #expect(!Self.nhwc.kernelNames(geometry).contains { $0.contains("wino") || $0.hasPrefix("ref") })
     }
 
     @Test func elementwiseKernelsKeepTheLayoutAndViewsSeeRowMajor() {
