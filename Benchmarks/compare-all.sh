@@ -4,10 +4,11 @@
 # inference samples/s for each framework, Backprop's ratio to the fastest peer and the share of the
 # ceiling reached (training counted as 3× the forward FLOPs).
 #
-#   Benchmarks/compare-all.sh [mlp cnn vgg lstm gru]      (ROUNDS=2 for two rounds; default 1)
+#   Benchmarks/compare-all.sh [mlp cnn vgg resnet lstm gru]      (ROUNDS=2 for two rounds; default 1)
 #
 # Peers: PyTorch eager (training: ../shared/peers/bench_train_torch.py, or Benchmarks/bench_rnn_torch.py
-# for lstm/gru; inference: Benchmarks/bench_inference_torch.py) and Keras 3 on JAX
+# for lstm/gru, Benchmarks/bench_resnet_torch.py for resnet; inference: Benchmarks/bench_inference_torch.py)
+# and Keras 3 on JAX
 # (bench_train_keras.py) when the peers' venv exists (bash ../shared/peers/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ venv="${PEERS_VENV:-$HOME/.cache/backprop-peers-venv}"
 python="python3"
 if [ -x "$venv/bin/python" ]; then python="$venv/bin/python"; fi
 workloads=("$@")
-if [ ${#workloads[@]} -eq 0 ]; then workloads=(mlp cnn vgg lstm gru); fi
+if [ ${#workloads[@]} -eq 0 ]; then workloads=(mlp cnn vgg resnet lstm gru); fi
 rounds="${ROUNDS:-1}"
 export OMP_NUM_THREADS=2
 log="$(mktemp)"
@@ -41,8 +42,12 @@ for round in $(seq "$rounds"); do
                 bench=(--epochs "$(epochs "$w")"); [ "$w" = vgg ] && bench=(--steps 40)
                 .build/release/backprop-bench "$w" "${bench[@]}" | grep '"summary"' | sed "s/^/backprop $w /" >> "$log"
                 ;;
+            resnet)
+                (cd Benchmarks && "$python" bench_resnet_torch.py --epochs 3) | grep '"summary"' | sed "s/^/torch-own $w /" >> "$log"
+                .build/release/backprop-bench resnet --epochs 3 | grep '"summary"' | sed "s/^/backprop $w /" >> "$log"
+                ;;
             lstm|gru)
-                "$python" Benchmarks/bench_rnn_torch.py "$w" --epochs 3 | grep '"summary"' | sed "s/^/torch-rnn $w /" >> "$log"
+                "$python" Benchmarks/bench_rnn_torch.py "$w" --epochs 3 | grep '"summary"' | sed "s/^/torch-own $w /" >> "$log"
                 .build/release/backprop-bench "$w" --epochs 3 | grep '"summary"' | sed "s/^/backprop $w /" >> "$log"
                 ;;
         esac

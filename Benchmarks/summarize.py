@@ -30,7 +30,7 @@ for line in open(sys.argv[1]):
         train[workload][name].append(data["samples_per_s_median"])
     elif source == "torch-inference":
         infer[workload]["PyTorch eager"].append(data["inference_samples_per_s"])
-    elif source == "torch-rnn":
+    elif source == "torch-own":
         train[workload]["PyTorch eager"].append(data["train_samples_per_s"])
         infer[workload]["PyTorch eager"].append(data["inference_samples_per_s"])
 

@@ -1,0 +1,97 @@
+"""PyTorch's side of `backprop-bench resnet`: the same ResNet-20 in PyTorch eager on the CPU.
+
+    python3 Benchmarks/bench_resnet_torch.py [--epochs 3] [--samples 12800] [--threads 2]
+
+Backprop's `resnet` preset at depth 20 for 28×28×1 images: a 3×3 convolution to 16 channels, then
+three stages (16, 32, 64 channels; stride 2 where a stage starts) of three pre-activation blocks
+(batch norm, ReLU, 3×3 convolution, batch norm, ReLU, 3×3 convolution; a 1×1 convolution on the
+shortcut where the shape changes), batch norm, ReLU, global average pooling, dense to 10 classes.
+Convolutions without bias. Adam (lr 1e-3), batch 64, the first `--samples` training images (in
+[0, 1]), a new permutation each epoch. Prints one JSON line per epoch and a summary line: training
+samples/s (median of epochs 2…), inference samples/s under torch.inference_mode() at batch 256 on
+the test images, test accuracy.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench_rnn_torch import idx
+
+
+class Block(nn.Module):
+    def __init__(self, channels, filters, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(channels), nn.ReLU(), nn.Conv2d(channels, filters, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(filters), nn.ReLU(), nn.Conv2d(filters, filters, 3, 1, 1, bias=False))
+        self.shortcut = (nn.Conv2d(channels, filters, 1, stride, bias=False)
+                         if stride != 1 or channels != filters else nn.Identity())
+
+    def forward(self, x):
+        return self.body(x) + self.shortcut(x)
+
+
+def resnet20():
+    layers, channels = [nn.Conv2d(1, 16, 3, 1, 1, bias=False)], 16
+    for stage, filters in enumerate([16, 32, 64]):
+        for block in range(3):
+            layers.append(Block(channels, filters, 2 if stage > 0 and block == 0 else 1))
+            channels = filters
+    layers += [nn.BatchNorm2d(64), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--samples", type=int, default=12800)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    load = lambda name: idx(f"{args.data}/{name}.gz")
+    images = lambda name: torch.from_numpy(load(name).astype(np.float32) / 255).unsqueeze(1)
+    x = images("train-images-idx3-ubyte")[:args.samples]
+    y = torch.from_numpy(load("train-labels-idx1-ubyte").astype(np.int64))[:args.samples]
+    tx = images("t10k-images-idx3-ubyte")
+    ty = torch.from_numpy(load("t10k-labels-idx1-ubyte").astype(np.int64))
+    model = resnet20()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    rates = []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = torch.randperm(len(x))
+        start = time.perf_counter()
+        for i in range(0, len(x), args.batch_size):
+            index = order[i:i + args.batch_size]
+            loss = nn.functional.cross_entropy(model(x[index]), y[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        seconds = time.perf_counter() - start
+        rates.append(len(x) / seconds)
+        print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3), "samples_per_s": round(rates[-1], 1)}), flush=True)
+    model.eval()
+    with torch.inference_mode():
+        model(tx[:256])
+        start = time.perf_counter()
+        correct = 0
+        for i in range(0, len(tx), 256):
+            correct += (model(tx[i:i + 256]).argmax(1) == ty[i:i + 256]).sum().item()
+        inference = len(tx) / (time.perf_counter() - start)
+    print(json.dumps({
+        "summary": True, "framework": f"pytorch {torch.__version__} eager", "workload": "resnet", "threads": args.threads,
+        "train_samples_per_s": round(statistics.median(rates[1:] or rates), 1),
+        "inference_samples_per_s": round(inference, 1), "test_accuracy": correct / len(tx),
+    }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
