@@ -64,7 +64,7 @@ final class GradientAccumulator {
     /// Writes real zeros into the buffer when it is logically zero (before an optimizer reads it).
     func materializeZero() {
         guard isZero else { return }
-        storage.pointer.update(repeating: 0, count: shape.elementCount)
+        Backends.current.fill(storage, value: 0, count: shape.elementCount)
         isZero = false
     }
 }

@@ -114,6 +114,35 @@ public protocol Backend: AnyObject, Sendable {
     func clipValues(_ gradients: TensorStorage, count: Int, limit: Float)
     /// Σ x² over the first `count` elements, in double precision.
     func sumOfSquares(_ x: TensorStorage, count: Int) -> Double
+
+    /// Fills the first `count` elements with samples of `distribution` drawn from `generator`, in
+    /// order (the same generator state gives the same values on every backend).
+    func fillRandom(_ storage: TensorStorage, count: Int, _ distribution: RandomDistribution, generator: inout RandomGenerator)
+}
+
+extension Backend {
+    /// Draws on the host, element by element, and writes through ``TensorStorage/pointer``.
+    public func fillRandom(_ storage: TensorStorage, count: Int, _ distribution: RandomDistribution, generator: inout RandomGenerator) {
+        let target = storage.pointer
+        switch distribution {
+        case .normal(let mean, let standardDeviation):
+            for i in 0..<count { target[i] = mean + standardDeviation * generator.nextNormal() }
+        case .uniform(let lower, let upper):
+            for i in 0..<count { target[i] = lower + (upper - lower) * generator.nextUniform() }
+        case .bernoulli(let probability, let value):
+            for i in 0..<count { target[i] = generator.nextUniform() < probability ? value : 0 }
+        }
+    }
+}
+
+/// What ``Backend/fillRandom(_:count:_:generator:)`` draws.
+public enum RandomDistribution: Sendable, Equatable {
+    /// N(mean, standardDeviation²).
+    case normal(mean: Float, standardDeviation: Float)
+    /// U[lower, upper).
+    case uniform(lower: Float, upper: Float)
+    /// `value` with probability `probability`, else 0 (a dropout mask).
+    case bernoulli(probability: Float, value: Float)
 }
 
 /// A memory layout a backend keeps a storage in instead of row-major order. Such storages are read
@@ -126,8 +155,21 @@ public protocol NativeLayout: Sendable {
 
 /// The backend registry.
 public enum Backends {
-    /// The backend all tensor operations use; the CPU backend unless replaced before any tensor work.
-    nonisolated(unsafe) public static var current: any Backend = CPUBackend()
+    nonisolated(unsafe) private static var global: any Backend = CPUBackend()
+    @TaskLocal private static var scoped: (any Backend)?
+
+    /// The backend tensor operations use: the one given to ``using(_:_:)`` around the current code,
+    /// else the process-wide one (the CPU backend unless replaced before any tensor work).
+    public static var current: any Backend {
+        get { scoped ?? global }
+        set { global = newValue }
+    }
+
+    /// Runs `body` with `backend` as ``current`` for this task only (other threads and tests keep
+    /// theirs): how tests run the same code on the ``ReferenceBackend``.
+    public static func using<R>(_ backend: any Backend, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(backend, operation: body)
+    }
 }
 
 /// Elementwise functions of one argument; `a` and `b` are the op's scalar parameters.

@@ -15,9 +15,8 @@ public final class Dropout: Layer {
         let keep = 1 - rate
         let mask = Tensor(uninitializedShape: input.shape)
         GlobalRandom.withGenerator { generator in
-            for i in 0..<input.elementCount {
-                mask.storage.pointer[i] = generator.nextUniform() < keep ? 1 / keep : 0
-            }
+            Backends.current.fillRandom(
+                mask.storage, count: input.elementCount, .bernoulli(probability: keep, value: 1 / keep), generator: &generator)
         }
         return input * mask
     }

@@ -43,14 +43,18 @@ public final class Parameter {
     /// Overwrites the value with `newValue` (same shape).
     public func assign(_ newValue: Tensor) {
         precondition(newValue.shape == shape, "Parameter.assign: value of shape \(newValue.shape) for a parameter of shape \(shape)")
-        storage.pointer.update(from: newValue.storage.pointer, count: elementCount)
+        // A copy (row-major): the parameter's storage keeps its layout, whatever newValue's is.
+        Backends.current.copy(
+            shape: [elementCount], from: newValue.storage, offset: 0, strides: [1], into: storage, offset: 0, strides: [1],
+            accumulate: false)
     }
 
     /// Moves value and gradient into views of flat buffers (keeping the current value), so an
     /// optimizer updates all parameters in one pass and an allreduce can sum all gradients at once.
     func rebind(value: TensorStorage, gradient: TensorStorage) {
-        value.pointer.update(from: storage.pointer, count: elementCount)
-        if !accumulator.isZero { gradient.pointer.update(from: accumulator.storage.pointer, count: elementCount) }
+        let backend = Backends.current
+        backend.scale(storage, by: 1, into: value, count: elementCount, accumulate: false)
+        if !accumulator.isZero { backend.scale(accumulator.storage, by: 1, into: gradient, count: elementCount, accumulate: false) }
         storage = value
         accumulator.storage = gradient
     }

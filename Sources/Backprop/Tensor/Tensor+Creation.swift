@@ -54,7 +54,8 @@ extension Tensor {
         _ shape: Shape, mean: Float = 0, standardDeviation: Float = 1, generator: inout RandomGenerator
     ) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        for i in 0..<shape.elementCount { result.storage.pointer[i] = mean + standardDeviation * generator.nextNormal() }
+        Backends.current.fillRandom(
+            result.storage, count: shape.elementCount, .normal(mean: mean, standardDeviation: standardDeviation), generator: &generator)
         return result
     }
 
@@ -63,7 +64,7 @@ extension Tensor {
         _ shape: Shape, lower: Float = 0, upper: Float = 1, generator: inout RandomGenerator
     ) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        for i in 0..<shape.elementCount { result.storage.pointer[i] = lower + (upper - lower) * generator.nextUniform() }
+        Backends.current.fillRandom(result.storage, count: shape.elementCount, .uniform(lower: lower, upper: upper), generator: &generator)
         return result
     }
 
@@ -80,7 +81,7 @@ extension Tensor {
     /// A copy with its own storage (detached from the tape).
     public func copy() -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        result.storage.pointer.update(from: storage.pointer, count: elementCount)
+        Backends.current.scale(storage, by: 1, into: result.storage, count: elementCount, accumulate: false)
         return result
     }
 }

@@ -1,0 +1,86 @@
+import Testing
+
+@testable import Backprop
+
+/// The reference backend is the oracle of the CPU backend (the gradient-check table runs on both,
+/// `GradientCheckTests`); these cover the kernels that table does not reach.
+struct ReferenceBackendTests {
+    static let rules: [(String, OptimizerUpdate)] = [
+        ("sgd", OptimizerUpdate(rule: .sgd(momentum: 0, nesterov: false), learningRate: 0.1, weightDecay: 0.01)),
+        ("sgd momentum", OptimizerUpdate(rule: .sgd(momentum: 0.9, nesterov: false), learningRate: 0.1)),
+        ("nesterov", OptimizerUpdate(rule: .sgd(momentum: 0.9, nesterov: true), learningRate: 0.1, weightDecay: 5e-4)),
+        ("adagrad", OptimizerUpdate(rule: .adaGrad(epsilon: 1e-10), learningRate: 0.01)),
+        (
+            "rmsprop centered momentum",
+            OptimizerUpdate(rule: .rmsProp(alpha: 0.99, epsilon: 1e-8, momentum: 0.5, centered: true), learningRate: 0.01)
+        ),
+        (
+            "adam",
+            OptimizerUpdate(
+                rule: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, biasCorrection1: 0.1, biasCorrection2: 0.001, amsGrad: false),
+                learningRate: 1e-3, weightDecay: 0.01)
+        ),
+        (
+            "adamw amsgrad",
+            OptimizerUpdate(
+                rule: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, biasCorrection1: 0.19, biasCorrection2: 0.002, amsGrad: true),
+                learningRate: 1e-3, weightDecay: 0.01, decoupledWeightDecay: true)
+        ),
+    ]
+
+    static func storage(_ values: [Float]) -> TensorStorage {
+        let storage = TensorStorage(uninitializedCount: values.count)
+        storage.pointer.update(from: values, count: values.count)
+        return storage
+    }
+
+    /// Three updates of 1,000 parameters (a range inside them) on one backend.
+    static func update(_ backend: any Backend, _ rule: OptimizerUpdate) -> [[Float]] {
+        var generator = RandomGenerator(seed: 4)
+        let parameters = storage((0..<1000).map { _ in generator.nextNormal() })
+        let state = (0..<3).map { _ in storage(Array(repeating: 0, count: 1000)) }
+        for _ in 0..<3 {
+            let gradients = storage((0..<1000).map { _ in generator.nextNormal() })
+            backend.optimizerUpdate(rule, parameters: parameters, gradients: gradients, state: state, range: 10..<990)
+        }
+        return ([parameters] + state).map { Array($0.buffer) }
+    }
+
+    @Test(arguments: rules.indices) func optimizerRulesAgree(_ index: Int) {
+        let (name, rule) = Self.rules[index]
+        let cpu = Self.update(CPUBackend(), rule)
+        let reference = Self.update(ReferenceBackend(), rule)
+        #expect(cpu[0][0..<10] == reference[0][0..<10], "\(name): parameters outside the range changed")
+        for (buffer, (got, expected)) in zip(cpu, reference).enumerated() {
+            // Parameters are N(0, 1): relative error above 1, absolute below (C may fuse a·b + c).
+            let worst = zip(got, expected).map { abs($0 - $1) / max(abs($1), 1) }.max() ?? 0
+            #expect(worst < 1e-5, "\(name): buffer \(buffer) differs by \(worst)")
+        }
+    }
+
+    /// A small CNN trained a few steps on each backend ends with the same weights: every kernel of
+    /// a training step (convolution, pooling, batch norm, softmax cross-entropy, Adam) agrees.
+    @Test func trainingStepsAgree() {
+        func train() -> [Float] {
+            seedGlobalRandom(2)
+            var generator = RandomGenerator(seed: 8)
+            let x = Tensor((0..<(8 * 6 * 6 * 2)).map { _ in generator.nextNormal() }, shape: [8, 6, 6, 2])
+            let y = Tensor((0..<8).map { Float($0 % 3) })
+            let model = Model(inputShape: [6, 6, 2]) {
+                Conv2D(2, 4, kernelSize: 3, padding: .same, activation: .relu)
+                MaxPool2D(2)
+                BatchNorm(channels: 4)
+                Flatten()
+                Dense(3 * 3 * 4, 3)
+            }
+            model.compile(optimizer: Adam(learningRate: 1e-2), loss: .softmaxCrossEntropy)
+            model.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, verbose: false)
+            return model.namedParameters.flatMap { $0.parameter.value.scalars }
+        }
+        let cpu = train()
+        let reference = Backends.using(ReferenceBackend()) { train() }
+        let worst = zip(cpu, reference).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-4, "weights differ by \(worst)")
+        #expect(Backends.current is CPUBackend, "using(_:) must not outlive its body")
+    }
+}
