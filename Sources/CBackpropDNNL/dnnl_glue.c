@@ -527,3 +527,66 @@ int bp_relayout_run(bp_relayout *relayout, const float *src, float *dst) {
     }
     return run_layout_change(&relayout->change, src, dst);
 }
+
+// MARK: - Matrix multiplication
+
+struct bp_matmul {
+    primitive matmul;
+    dnnl_memory_t a, b, c;
+};
+
+bp_matmul *bp_matmul_create(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb,
+                            int64_t ldc, float alpha, float beta, char *error, size_t error_size) {
+    pthread_once(&engine_once, create_engine);
+    bp_matmul *mm = calloc(1, sizeof(bp_matmul));
+    // Row-major operands with leading dimensions; a transposed operand is the same matrix read by
+    // columns, expressed as strides (no copy).
+    dnnl_dims_t a_dims = {m, k}, b_dims = {k, n}, c_dims = {m, n};
+    dnnl_dims_t a_strides = {trans_a ? 1 : lda, trans_a ? lda : 1};
+    dnnl_dims_t b_strides = {trans_b ? 1 : ldb, trans_b ? ldb : 1};
+    dnnl_dims_t c_strides = {ldc, 1};
+    dnnl_memory_desc_t a_md, b_md, c_md;
+    dnnl_memory_desc_init_by_strides(&a_md, 2, a_dims, dnnl_f32, a_strides);
+    dnnl_memory_desc_init_by_strides(&b_md, 2, b_dims, dnnl_f32, b_strides);
+    dnnl_memory_desc_init_by_strides(&c_md, 2, c_dims, dnnl_f32, c_strides);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_attr_create(&attr);
+    if (alpha != 1.0f) dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
+    if (beta != 0.0f) { // C = alpha·A·B + beta·C: the sum post-op adds beta times C's old contents
+        dnnl_post_ops_t post_ops = NULL;
+        dnnl_post_ops_create(&post_ops);
+        dnnl_post_ops_append_sum(post_ops, beta);
+        dnnl_primitive_attr_set_post_ops(attr, post_ops);
+        dnnl_post_ops_destroy(post_ops);
+    }
+    dnnl_matmul_desc_t desc;
+    int ok = dnnl_matmul_desc_init(&desc, &a_md, &b_md, NULL, &c_md) == dnnl_success
+             && make_primitive_with(&mm->matmul, &desc, NULL, attr, "matrix multiplication", error, error_size);
+    dnnl_primitive_attr_destroy(attr);
+    if (!ok) {
+        bp_matmul_destroy(mm);
+        return NULL;
+    }
+    mm->a = make_memory(&a_md);
+    mm->b = make_memory(&b_md);
+    mm->c = make_memory(&c_md);
+    return mm;
+}
+
+void bp_matmul_destroy(bp_matmul *mm) {
+    if (!mm) return;
+    destroy_primitive(&mm->matmul);
+    dnnl_memory_t memories[] = {mm->a, mm->b, mm->c};
+    for (size_t i = 0; i < 3; i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+    free(mm);
+}
+
+int bp_matmul_run(bp_matmul *mm, const float *a, const float *b, float *c) {
+    dnnl_memory_set_data_handle(mm->a, (void *)a);
+    dnnl_memory_set_data_handle(mm->b, (void *)b);
+    dnnl_memory_set_data_handle(mm->c, c);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, mm->a}, {DNNL_ARG_WEIGHTS, mm->b}, {DNNL_ARG_DST, mm->c}};
+    return execute(&mm->matmul, 3, args);
+}
+
+const char *bp_matmul_implementation(const bp_matmul *mm) { return implementation(&mm->matmul); }

@@ -58,6 +58,33 @@ struct ReferenceBackendTests {
         }
     }
 
+    /// GEMMs large enough for the CPU backend's matmul primitives (m·n·k ≥ 2¹⁸), every transpose,
+    /// α and β, padded leading dimensions and offsets.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func gemmAgrees(transposeA: Bool, transposeB: Bool) {
+        let (m, n, k, pad, offset) = (70, 90, 80, 3, 5)
+        let (lda, ldb, ldc) = ((transposeA ? m : k) + pad, (transposeB ? k : n) + pad, n + pad)
+        var generator = RandomGenerator(seed: 6)
+        func random(_ count: Int) -> TensorStorage { Self.storage((0..<count).map { _ in generator.nextNormal() }) }
+        let a = random(offset + (transposeA ? k : m) * lda)
+        let b = random(offset + (transposeB ? n : k) * ldb)
+        let initial = Array(random(offset + m * ldc).buffer)
+        for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (1, 0.3)] {
+            let results = [CPUBackend(), ReferenceBackend()].map { (backend: any Backend) -> [Float] in
+                let c = Self.storage(initial)
+                backend.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, aOffset: offset, lda: lda,
+                    b: b, bOffset: offset, ldb: ldb, beta: beta, c: c, cOffset: offset, ldc: ldc)
+                return Array(c.buffer)
+            }
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst < 1e-3, "α \(alpha) β \(beta): differs by \(worst)")
+            // The padding between rows and before the offset is left alone.
+            #expect(results[0][0..<offset] == initial[0..<offset])
+            #expect(results[0][offset + n..<offset + ldc] == initial[offset + n..<offset + ldc])
+        }
+    }
+
     /// A small CNN trained a few steps on each backend ends with the same weights: every kernel of
     /// a training step (convolution, pooling, batch norm, softmax cross-entropy, Adam) agrees.
     @Test func trainingStepsAgree() {
