@@ -149,6 +149,9 @@ public enum RandomDistribution: Sendable, Equatable {
 /// directly only by that backend; ``TensorStorage/pointer`` converts them with
 /// ``convertToRowMajor(from:into:)`` on first use.
 public protocol NativeLayout: Sendable {
+    /// Elements the layout holds (the storage's count).
+    var elementCount: Int { get }
+
     /// Writes the row-major order of the elements at `source` into `destination`.
     func convertToRowMajor(from source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>)
 }

@@ -13,13 +13,12 @@ extension CPUBackend {
         let plan = convolutionPlan(geometry)
         var staging: [TensorStorage] = []
         let source = elements(input, in: plan.source, staging: &staging)
-        let status = plan.object.withHandle {
-            bp_conv_forward($0, source, weight.pointer, bias?.pointer, output.nativePointer)
+        write(output, in: plan.destination) { target in
+            let status = plan.object.withHandle { bp_conv_forward($0, source, weight.pointer, bias?.pointer, target) }
+            precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
+            // Not oneDNN's ReLU post-op: it maps NaN to 0, and a NaN must be seen where it starts.
+            if geometry.fusedReLU { bp_relu_in_place(target, Int64(geometry.outputElementCount)) }
         }
-        precondition(status == 0, "conv2D: oneDNN forward failed for \(geometry)")
-        if let layout = plan.destination { output.adopt(layout) }
-        // Not oneDNN's ReLU post-op: it maps NaN to 0, and a NaN must be seen where it starts.
-        if geometry.fusedReLU { bp_relu_in_place(output.nativePointer, Int64(geometry.outputElementCount)) }
         withExtendedLifetime(staging) {}
     }
 
@@ -29,17 +28,14 @@ extension CPUBackend {
     ) {
         let plan = convolutionPlan(geometry)
         var staging: [TensorStorage] = []
-        // A blocked gradient needs a fresh buffer to adopt the layout, and a JIT kernel for this pass
-        // in the plan's layouts (a one-channel NCHW first layer has none); otherwise NHWC runs.
-        let runsPlan = plan.fastBackwardData && (plan.source == nil || inputGradient.canAdopt)
-        let blocked = runsPlan && plan.source != nil
-        let gradient = elements(outputGradient, in: runsPlan ? plan.destination : nil, staging: &staging)
-        let target = blocked ? inputGradient.nativePointer : inputGradient.pointer
-        let status = (runsPlan ? plan.object : plan.plainObject).withHandle {
-            bp_conv_backward_data($0, gradient, weight.pointer, target)
+        // A one-channel NCHW first layer has no JIT backward-data kernel in the plan's layouts: NHWC.
+        let (object, source, destination) =
+            plan.fastBackwardData ? (plan.object, plan.source, plan.destination) : (plan.plainObject, nil, nil)
+        let gradient = elements(outputGradient, in: destination, staging: &staging)
+        write(inputGradient, in: source) { target in
+            let status = object.withHandle { bp_conv_backward_data($0, gradient, weight.pointer, target) }
+            precondition(status == 0, "conv2D: oneDNN backward-data failed for \(geometry)")
         }
-        precondition(status == 0, "conv2D: oneDNN backward-data failed for \(geometry)")
-        if blocked, let layout = plan.source { inputGradient.adopt(layout) }
         withExtendedLifetime(staging) {}
     }
 
@@ -64,9 +60,10 @@ extension CPUBackend {
         let workspace = bytes > 0 ? TensorStorage(uninitializedCount: (bytes + 3) / 4) : nil
         var staging: [TensorStorage] = []
         let source = elements(input, in: plan.source, staging: &staging)
-        let status = plan.object.withHandle { bp_pool_forward($0, source, output.nativePointer, workspace?.pointer) }
-        precondition(status == 0, "pool2D: oneDNN forward failed for \(geometry)")
-        if let layout = plan.destination { output.adopt(layout) }
+        write(output, in: plan.destination) { target in
+            let status = plan.object.withHandle { bp_pool_forward($0, source, target, workspace?.pointer) }
+            precondition(status == 0, "pool2D: oneDNN forward failed for \(geometry)")
+        }
         withExtendedLifetime(staging) {}
         return workspace
     }
@@ -75,15 +72,14 @@ extension CPUBackend {
         _ geometry: PoolingGeometry, outputGradient: TensorStorage, workspace: TensorStorage?,
         into inputGradient: TensorStorage
     ) {
+        // The same plan (and primitive) as the forward pass, whose workspace this reads.
         let plan = poolingPlan(geometry)
         var staging: [TensorStorage] = []
         let gradient = elements(outputGradient, in: plan.destination, staging: &staging)
-        precondition(plan.source == nil || inputGradient.canAdopt, "pool2D: the backward pass needs a fresh gradient buffer")
-        let status = plan.object.withHandle {
-            bp_pool_backward($0, gradient, workspace?.pointer, inputGradient.nativePointer)
+        write(inputGradient, in: plan.source) { target in
+            let status = plan.object.withHandle { bp_pool_backward($0, gradient, workspace?.pointer, target) }
+            precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
         }
-        precondition(status == 0, "pool2D: oneDNN backward failed for \(geometry)")
-        if let layout = plan.source { inputGradient.adopt(layout) }
         withExtendedLifetime(staging) {}
     }
 
@@ -141,16 +137,17 @@ extension CPUBackend {
         rows: Int, channels: Int, epsilon: Float, input: TensorStorage, scale: TensorStorage, shift: TensorStorage,
         into output: TensorStorage, mean: TensorStorage, variance: TensorStorage
     ) {
-        let layout = (input.nativeLayout as? BlockedLayout).flatMap {
-            $0.channels == channels && $0.elementCount == rows * channels && output.canAdopt ? $0 : nil
+        let blocked = blockedElements(input).flatMap {
+            $0.layout.channels == channels && $0.layout.elementCount == rows * channels ? $0 : nil
         }
-        let geometry = BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon, layout: layout)
-        let source = layout == nil ? input.pointer : input.nativePointer
-        let status = DNNLCache.shared.batchNormalization(geometry).withHandle {
-            bp_bnorm_forward($0, source, scale.pointer, shift.pointer, output.nativePointer, mean.pointer, variance.pointer)
+        let geometry = BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon, layout: blocked?.layout)
+        let source = blocked?.pointer ?? input.pointer
+        write(output, in: blocked?.layout) { target in
+            let status = DNNLCache.shared.batchNormalization(geometry).withHandle {
+                bp_bnorm_forward($0, source, scale.pointer, shift.pointer, target, mean.pointer, variance.pointer)
+            }
+            precondition(status == 0, "batchNorm: oneDNN forward failed for \(rows)×\(channels)")
         }
-        precondition(status == 0, "batchNorm: oneDNN forward failed for \(rows)×\(channels)")
-        if let layout { output.adopt(layout) }
     }
 
     public func batchNormalizationBackward(
@@ -158,20 +155,21 @@ extension CPUBackend {
         outputGradient: TensorStorage, scale: TensorStorage, shift: TensorStorage, into inputGradient: TensorStorage,
         scaleGradient: TensorStorage, shiftGradient: TensorStorage
     ) {
-        let layout = (input.nativeLayout as? BlockedLayout).flatMap {
-            $0.channels == channels && $0.elementCount == rows * channels && inputGradient.canAdopt ? $0 : nil
+        let blocked = blockedElements(input).flatMap {
+            $0.layout.channels == channels && $0.layout.elementCount == rows * channels ? $0 : nil
         }
         var staging: [TensorStorage] = []
-        let source = layout == nil ? input.pointer : input.nativePointer
-        let gradient = elements(outputGradient, in: layout, staging: &staging)
-        let geometry = BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon, layout: layout)
-        let status = DNNLCache.shared.batchNormalization(geometry).withHandle {
-            bp_bnorm_backward(
-                $0, source, mean.pointer, variance.pointer, gradient, scale.pointer, shift.pointer,
-                inputGradient.nativePointer, scaleGradient.pointer, shiftGradient.pointer)
+        let source = blocked?.pointer ?? input.pointer
+        let gradient = elements(outputGradient, in: blocked?.layout, staging: &staging)
+        let geometry = BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon, layout: blocked?.layout)
+        write(inputGradient, in: blocked?.layout) { target in
+            let status = DNNLCache.shared.batchNormalization(geometry).withHandle {
+                bp_bnorm_backward(
+                    $0, source, mean.pointer, variance.pointer, gradient, scale.pointer, shift.pointer, target, scaleGradient.pointer,
+                    shiftGradient.pointer)
+            }
+            precondition(status == 0, "batchNorm: oneDNN backward failed for \(rows)×\(channels)")
         }
-        precondition(status == 0, "batchNorm: oneDNN backward failed for \(rows)×\(channels)")
-        if let layout { inputGradient.adopt(layout) }
         withExtendedLifetime(staging) {}
     }
 

@@ -37,30 +37,57 @@ extension CPUBackend {
         return BlockedLayout(batch: batch, height: height, width: width, channels: channels, block: activationBlock)
     }
 
+    /// The storage's blocked layout and elements, read together; nil when it is row-major.
+    func blockedElements(_ storage: TensorStorage) -> (layout: BlockedLayout, pointer: UnsafeMutablePointer<Float>)? {
+        guard let (layout, pointer) = storage.nativeElements, let blocked = layout as? BlockedLayout else { return nil }
+        return (blocked, pointer)
+    }
+
     /// The elements of `storage` in `layout` (nil: NHWC). When the storage is held otherwise, a
     /// converted copy is made and kept in `staging` until the caller's kernel has run.
     func elements(
         _ storage: TensorStorage, in layout: BlockedLayout?, staging: inout [TensorStorage]
     ) -> UnsafeMutablePointer<Float> {
         guard let layout else { return storage.pointer }
-        if let current = storage.nativeLayout as? BlockedLayout, current == layout { return storage.nativePointer }
+        if let (current, pointer) = blockedElements(storage), current == layout { return pointer }
         precondition(storage.count >= layout.elementCount, "CPUBackend: \(storage.count) elements for \(layout)")
         let staged = TensorStorage(uninitializedCount: layout.elementCount)
         let status = DNNLCache.shared.relayout(layout, toBlocked: true).withHandle {
-            bp_relayout_run($0, storage.pointer, staged.nativePointer)
+            bp_relayout_run($0, storage.pointer, staged.outputPointer)
         }
         precondition(status == 0, "oneDNN could not convert NHWC to \(layout)")
         staging.append(staged)
-        return staged.nativePointer
+        return staged.outputPointer
     }
 
-    /// The blocked layout shared by every storage given, when they are all held in one and it
-    /// covers `count` elements; elementwise kernels then run on the blocked elements directly.
-    func sharedBlockedLayout(_ storages: TensorStorage..., count: Int) -> BlockedLayout? {
-        guard let first = storages.first?.nativeLayout as? BlockedLayout, first.elementCount == count else { return nil }
-        for storage in storages.dropFirst() {
-            guard let layout = storage.nativeLayout as? BlockedLayout, layout == first else { return nil }
+    /// The elements of every storage given, when they are all held in one blocked layout of
+    /// `count` elements; elementwise kernels then run on the blocked elements directly.
+    func sharedBlockedElements(_ storages: [TensorStorage], count: Int) -> (layout: BlockedLayout, pointers: [UnsafeMutablePointer<Float>])?
+    {
+        var layout: BlockedLayout?
+        var pointers: [UnsafeMutablePointer<Float>] = []
+        for storage in storages {
+            guard let (current, pointer) = blockedElements(storage), current.elementCount == count, layout == nil || layout == current
+            else { return nil }
+            layout = current
+            pointers.append(pointer)
         }
-        return first
+        return layout.map { ($0, pointers) }
+    }
+
+    /// Runs `kernel` on the memory `output` receives in `layout` (nil: NHWC) and marks the output.
+    /// An output that cannot take the layout (a view, or one already read) gets the kernel's result
+    /// converted to NHWC.
+    func write(_ output: TensorStorage, in layout: BlockedLayout?, _ kernel: (UnsafeMutablePointer<Float>) -> Void) {
+        guard let layout else { return kernel(output.pointer) }
+        if output.canAdopt {
+            kernel(output.outputPointer)
+            output.adopt(layout)
+            return
+        }
+        let staged = TensorStorage(uninitializedCount: layout.elementCount)
+        kernel(staged.outputPointer)
+        staged.adopt(layout)
+        output.pointer.update(from: staged.pointer, count: layout.elementCount)
     }
 }

@@ -24,9 +24,15 @@ public final class CPUBackend: Backend {
     public let activationBlock: Int
 
     /// A CPU backend; `blockedLayouts: false` keeps every activation NHWC (for comparison).
-    public init(gemmLibrary: GEMMLibrary = .oneDNN, blockedLayouts: Bool = true) {
+    public convenience init(gemmLibrary: GEMMLibrary = .oneDNN, blockedLayouts: Bool = true) {
+        self.init(gemmLibrary: gemmLibrary, activationBlock: blockedLayouts ? Self.preferredActivationBlock() : 0)
+    }
+
+    /// A CPU backend with a given channel block (0, 8 or 16): tests run the AVX2 layout on AVX-512.
+    init(gemmLibrary: GEMMLibrary = .oneDNN, activationBlock: Int) {
+        precondition([0, 8, 16].contains(activationBlock), "CPUBackend: channel block \(activationBlock) is not 0, 8 or 16")
         self.gemmLibrary = gemmLibrary
-        self.activationBlock = blockedLayouts ? Self.preferredActivationBlock() : 0
+        self.activationBlock = activationBlock
         // Denormals appear in Adam's moments for always-zero inputs and slowed training by 25%
         // (PLATFORM.md). MXCSR is per thread; OpenMP threads created after this inherit it, and the
         // parallel kernels set it again on each thread.
@@ -88,18 +94,31 @@ public final class CPUBackend: Backend {
 
     public func scale(_ x: TensorStorage, by alpha: Float, into y: TensorStorage, count: Int, accumulate: Bool) {
         let fresh = !accumulate && x !== y && y.canAdopt
-        if let layout = fresh || x === y ? sharedBlockedLayout(x, count: count) : sharedBlockedLayout(x, y, count: count) {
-            bp_scale(Int64(count), alpha, x.nativePointer, y.nativePointer, accumulate ? 1 : 0)
-            if fresh { y.adopt(layout) }
+        if fresh, let (layout, source) = blockedElements(x), layout.elementCount == count {
+            scaleElements(count, alpha, source, y.outputPointer, accumulate: false)
+            y.adopt(layout)
+        } else if !fresh, let (_, pointers) = sharedBlockedElements([x, y], count: count) {
+            scaleElements(count, alpha, pointers[0], pointers[1], accumulate: accumulate)
+        } else {
+            scaleElements(count, alpha, x.pointer, y.pointer, accumulate: accumulate)
+        }
+    }
+
+    /// y (=|+=) α·x; a plain copy is a memory copy (bit for bit, subnormals kept despite FTZ).
+    private func scaleElements(
+        _ count: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        if alpha == 1 && !accumulate {
+            if x != y { y.update(from: x, count: count) }
             return
         }
-        bp_scale(Int64(count), alpha, x.pointer, y.pointer, accumulate ? 1 : 0)
+        bp_scale(Int64(count), alpha, x, y, accumulate ? 1 : 0)
     }
 
     public func unary(_ op: UnaryOperation, _ x: TensorStorage, into y: TensorStorage, count: Int) {
         let (code, a, b) = op.kernel
-        if let layout = sharedBlockedLayout(x, count: count), y.canAdopt {
-            bp_unary(code, Int64(count), x.nativePointer, y.nativePointer, a, b)
+        if y.canAdopt, let (layout, source) = blockedElements(x), layout.elementCount == count {
+            bp_unary(code, Int64(count), source, y.outputPointer, a, b)
             y.adopt(layout)
             return
         }
@@ -112,9 +131,9 @@ public final class CPUBackend: Backend {
     ) {
         let (code, a, b) = op.kernel
         let fresh = !accumulate && dx.canAdopt
-        if let layout = fresh ? sharedBlockedLayout(x, y, dy, count: count) : sharedBlockedLayout(x, y, dy, dx, count: count) {
-            bp_unary_backward(
-                code, Int64(count), x.nativePointer, y.nativePointer, dy.nativePointer, dx.nativePointer, accumulate ? 1 : 0, a, b)
+        if let (layout, p) = sharedBlockedElements(fresh ? [x, y, dy] : [x, y, dy, dx], count: count) {
+            let target = fresh ? dx.outputPointer : p[3]
+            bp_unary_backward(code, Int64(count), p[0], p[1], p[2], target, accumulate ? 1 : 0, a, b)
             if fresh { dx.adopt(layout) }
             return
         }
@@ -127,10 +146,10 @@ public final class CPUBackend: Backend {
     ) {
         let count = shape.reduce(1, *)
         let contiguous = Shape(shape).strides
-        if aStrides == contiguous, bStrides == contiguous, out.canAdopt, let layout = sharedBlockedLayout(a, b, count: count) {
+        if aStrides == contiguous, bStrides == contiguous, out.canAdopt, let (layout, p) = sharedBlockedElements([a, b], count: count) {
             var one = Int64(count)
             var unit: Int64 = 1
-            bp_binary(op.kernel, 1, &one, a.nativePointer, &unit, b.nativePointer, &unit, out.nativePointer)
+            bp_binary(op.kernel, 1, &one, p[0], &unit, p[1], &unit, out.outputPointer)
             out.adopt(layout)
             return
         }

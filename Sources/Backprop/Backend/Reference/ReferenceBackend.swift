@@ -203,8 +203,10 @@ public final class ReferenceBackend: Backend {
         let s = state.map(\.pointer)
         let (lr, wd) = (update.learningRate, update.weightDecay)
         for i in range {
-            // L2 decay joins the gradient, except AdamW's decoupled decay, which shrinks the weight.
-            let gradient = g[i] + (update.decoupledWeightDecay ? 0 : wd * p[i])
+            // L2 decay joins the gradient, except Adam's decoupled decay (AdamW), which shrinks the weight.
+            let decoupled: Bool
+            if case .adam = update.rule { decoupled = update.decoupledWeightDecay } else { decoupled = false }
+            let gradient = g[i] + (decoupled ? 0 : wd * p[i])
             switch update.rule {
             case .sgd(let momentum, let nesterov):
                 guard momentum != 0 else {
@@ -245,7 +247,8 @@ public final class ReferenceBackend: Backend {
     }
 
     public func clipValues(_ gradients: TensorStorage, count: Int, limit: Float) {
-        for i in 0..<count { gradients.pointer[i] = min(max(gradients.pointer[i], -limit), limit) }
+        // maxNum/minNum, as C's fmaxf/fminf: NaN becomes -limit.
+        for i in 0..<count { gradients.pointer[i] = Float.minimum(Float.maximum(gradients.pointer[i], -limit), limit) }
     }
 
     public func sumOfSquares(_ x: TensorStorage, count: Int) -> Double {
@@ -291,7 +294,7 @@ extension UnaryOperation {
         case .softplus: max(x, 0) + Foundation.log(1 + Foundation.exp(-abs(x)))
         case .leakyRelu(let slope): x > 0 ? x : slope * x
         case .elu(let alpha): x > 0 ? x : alpha * Foundation.expm1(x)
-        case .clamp(let lower, let upper): min(max(x, lower), upper)
+        case .clamp(let lower, let upper): Float.minimum(Float.maximum(x, lower), upper)  // NaN → lower, as fmaxf
         case .power(let exponent): Foundation.pow(x, exponent)
         case .affine(let scale, let shift): scale * x + shift
         }
