@@ -44,11 +44,6 @@ int bp_thread_count(void) {
     return gomp_parallel ? omp_max_threads() : 1;
 }
 
-int bp_in_parallel(void) {
-    resolve_runtime();
-    return gomp_parallel ? omp_in_parallel_fn() : 0;
-}
-
 typedef struct {
     bp_range_fn fn;
     void *context;

@@ -241,27 +241,6 @@ final class DNNLCache: Sendable {
     private let poolings = Mutex<[LayoutKey<PoolingGeometry>: DNNLObject]>([:])
     private let batchNormalizations = Mutex<[BatchNormGeometry: DNNLObject]>([:])
     private let relayouts = Mutex<[LayoutKey<BlockedLayout>: DNNLObject]>([:])
-    private let matmuls = Mutex<[MatmulGeometry: DNNLObject]>([:])
-
-    /// The matmul primitive for one GEMM shape, or nil when oneDNN rejects it or 512 shapes are
-    /// cached already (varying shapes, e.g. evaluation batches of every size, then use
-    /// `dnnl_sgemm` instead of growing the cache).
-    func matmul(_ g: MatmulGeometry) -> DNNLObject? {
-        matmuls.withLock { objects in
-            if let cached = objects[g] { return cached }
-            guard objects.count < 512 else { return nil }
-            var error = [CChar](repeating: 0, count: 256)
-            let handle = error.withUnsafeMutableBufferPointer {
-                bp_matmul_create(
-                    g.transposeA ? 1 : 0, g.transposeB ? 1 : 0, Int64(g.m), Int64(g.n), Int64(g.k), Int64(g.lda), Int64(g.ldb),
-                    Int64(g.ldc), g.alpha, g.beta, $0.baseAddress!, $0.count)
-            }
-            guard let handle else { return nil }
-            let object = DNNLObject(handle, destroy: { bp_matmul_destroy($0) })
-            objects[g] = object
-            return object
-        }
-    }
 
     var convolutionGeometries: [ConvolutionGeometry] { convolutions.withLock { Set($0.keys.map(\.geometry)).sorted { "\($0)" < "\($1)" } } }
     var poolingGeometries: [PoolingGeometry] { poolings.withLock { Set($0.keys.map(\.geometry)).sorted { "\($0)" < "\($1)" } } }
@@ -414,11 +393,4 @@ struct PoolingPlan {
     let source: BlockedLayout?
     let destination: BlockedLayout?
     let object: DNNLObject
-}
-
-/// One GEMM shape as ``CPUBackend/gemm`` receives it.
-struct MatmulGeometry: Hashable, Sendable {
-    let transposeA, transposeB: Bool
-    let m, n, k, lda, ldb, ldc: Int
-    let alpha, beta: Float
 }

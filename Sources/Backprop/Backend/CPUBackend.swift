@@ -1,4 +1,3 @@
-import CBackpropDNNL
 import CBackpropKernels
 import CDNNL
 import COpenBLAS
@@ -64,19 +63,6 @@ public final class CPUBackend: Backend {
                 CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a.pointer + aOffset, Int32(lda), b.pointer + bOffset, Int32(ldb),
                 beta, c.pointer + cOffset, Int32(ldc))
-            return
-        }
-        // A oneDNN matmul primitive (created once per shape) where it pays: outside parallel regions
-        // (the recurrent layers call GEMMs from each thread's slice) and above ~0.5 MFLOP.
-        if m * n * k >= 1 << 18, bp_in_parallel() == 0,
-            let matmul = DNNLCache.shared.matmul(
-                MatmulGeometry(
-                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha,
-                    beta: beta))
-        {
-            let (a, b, c) = (a.pointer + aOffset, b.pointer + bOffset, c.pointer + cOffset)
-            let status = matmul.withHandle { bp_matmul_run($0, a, b, c) }
-            precondition(status == 0, "gemm: oneDNN matmul failed for m=\(m) n=\(n) k=\(k)")
             return
         }
         let status = dnnl_sgemm(

@@ -79,14 +79,4 @@ bp_relayout *bp_relayout_create(int64_t batch, int64_t channels, int64_t height,
 void bp_relayout_destroy(bp_relayout *relayout);
 int bp_relayout_run(bp_relayout *relayout, const float *src, float *dst);
 
-/// C = alpha·op(A)·op(B) + beta·C for row-major matrices with leading dimensions, as one oneDNN
-/// matmul primitive (brgemm kernels; faster than dnnl_sgemm at most training shapes).
-typedef struct bp_matmul bp_matmul;
-
-bp_matmul *bp_matmul_create(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb,
-                            int64_t ldc, float alpha, float beta, char *error, size_t error_size);
-void bp_matmul_destroy(bp_matmul *mm);
-int bp_matmul_run(bp_matmul *mm, const float *a, const float *b, float *c);
-const char *bp_matmul_implementation(const bp_matmul *mm);
-
 #endif

@@ -17,8 +17,6 @@ void bp_enable_flush_denormals(void);
 int bp_flush_denormals_enabled(void);
 /// Number of threads parallel kernels use (those of the OpenMP runtime oneDNN uses).
 int bp_thread_count(void);
-/// Whether the caller runs inside an OpenMP parallel region (a slice of bp_parallel_slices).
-int bp_in_parallel(void);
 /// Sets the OpenMP thread count of the calling thread's parallel regions (kernels and oneDNN);
 /// returns 0 when no OpenMP runtime is loaded.
 int bp_set_thread_count(int count);
