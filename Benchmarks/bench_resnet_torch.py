@@ -13,14 +13,11 @@ the test images, test accuracy.
 """
 import argparse
 import json
-import statistics
-import time
 
-import numpy as np
 import torch
 from torch import nn
 
-from bench_rnn_torch import idx
+from torch_loop import fashion_mnist, train_and_measure
 
 
 class Block(nn.Module):
@@ -56,41 +53,11 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    load = lambda name: idx(f"{args.data}/{name}.gz")
-    images = lambda name: torch.from_numpy(load(name).astype(np.float32) / 255).unsqueeze(1)
-    x = images("train-images-idx3-ubyte")[:args.samples]
-    y = torch.from_numpy(load("train-labels-idx1-ubyte").astype(np.int64))[:args.samples]
-    tx = images("t10k-images-idx3-ubyte")
-    ty = torch.from_numpy(load("t10k-labels-idx1-ubyte").astype(np.int64))
-    model = resnet20()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    rates = []
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        order = torch.randperm(len(x))
-        start = time.perf_counter()
-        for i in range(0, len(x), args.batch_size):
-            index = order[i:i + args.batch_size]
-            loss = nn.functional.cross_entropy(model(x[index]), y[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        seconds = time.perf_counter() - start
-        rates.append(len(x) / seconds)
-        print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3), "samples_per_s": round(rates[-1], 1)}), flush=True)
-    model.eval()
-    with torch.inference_mode():
-        model(tx[:256])
-        start = time.perf_counter()
-        correct = 0
-        for i in range(0, len(tx), 256):
-            correct += (model(tx[i:i + 256]).argmax(1) == ty[i:i + 256]).sum().item()
-        inference = len(tx) / (time.perf_counter() - start)
-    print(json.dumps({
-        "summary": True, "framework": f"pytorch {torch.__version__} eager", "workload": "resnet", "threads": args.threads,
-        "train_samples_per_s": round(statistics.median(rates[1:] or rates), 1),
-        "inference_samples_per_s": round(inference, 1), "test_accuracy": correct / len(tx),
-    }), flush=True)
+    x, y, tx, ty = fashion_mnist(args.data)
+    x, y, tx = x[:args.samples].unsqueeze(1), y[:args.samples], tx.unsqueeze(1)
+    summary = {"summary": True, "framework": f"pytorch {torch.__version__} eager", "workload": "resnet", "threads": args.threads}
+    summary.update(train_and_measure(resnet20(), x, y, tx, ty, args.epochs, args.batch_size))
+    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

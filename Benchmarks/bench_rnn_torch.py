@@ -9,22 +9,11 @@ epoch and a summary line as JSON: training samples/s (median of epochs 2…, the
 inference samples/s under torch.inference_mode() at batch 256, test accuracy.
 """
 import argparse
-import gzip
 import json
-import statistics
-import struct
-import time
 
-import numpy as np
 import torch
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from torch_loop import fashion_mnist, train_and_measure
 
 
 class Net(torch.nn.Module):
@@ -48,40 +37,9 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    load = lambda name: idx(f"{args.data}/{name}.gz")
-    x = torch.from_numpy(load("train-images-idx3-ubyte").astype(np.float32) / 255)
-    y = torch.from_numpy(load("train-labels-idx1-ubyte").astype(np.int64))
-    tx = torch.from_numpy(load("t10k-images-idx3-ubyte").astype(np.float32) / 255)
-    ty = torch.from_numpy(load("t10k-labels-idx1-ubyte").astype(np.int64))
-    model = Net(args.cell)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    rates = []
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        order = torch.randperm(len(x))
-        start = time.perf_counter()
-        for i in range(0, len(x), args.batch_size):
-            index = order[i:i + args.batch_size]
-            loss = torch.nn.functional.cross_entropy(model(x[index]), y[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        seconds = time.perf_counter() - start
-        rates.append(len(x) / seconds)
-        print(json.dumps({"epoch": epoch, "seconds": round(seconds, 3), "samples_per_s": round(rates[-1], 1)}), flush=True)
-    model.eval()
-    with torch.inference_mode():
-        model(tx[:256])
-        start = time.perf_counter()
-        correct = 0
-        for i in range(0, len(tx), 256):
-            correct += (model(tx[i:i + 256]).argmax(1) == ty[i:i + 256]).sum().item()
-        inference = len(tx) / (time.perf_counter() - start)
-    summary = {
-        "summary": True, "framework": f"pytorch {torch.__version__} eager", "cell": args.cell, "threads": args.threads,
-        "train_samples_per_s": round(statistics.median(rates[1:] or rates), 1),
-        "inference_samples_per_s": round(inference, 1), "test_accuracy": correct / len(tx),
-    }
+    x, y, tx, ty = fashion_mnist(args.data)
+    summary = {"summary": True, "framework": f"pytorch {torch.__version__} eager", "cell": args.cell, "threads": args.threads}
+    summary.update(train_and_measure(Net(args.cell), x, y, tx, ty, args.epochs, args.batch_size))
     print(json.dumps(summary), flush=True)
 
 

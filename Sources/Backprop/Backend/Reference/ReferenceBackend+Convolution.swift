@@ -3,21 +3,24 @@ import Foundation
 // Convolution, pooling and batch normalization by their definitions, over NHWC images and HWIO
 // weights: output[n, y, x, o] = bias[o] + Σ input[n, y·S − P + i·D, x·S − P + j·D, c] · w[i, j, c, o].
 extension ReferenceBackend {
-    /// Calls `body` with (n, output row, output column, kernel row, kernel column, input row, input
-    /// column) for every tap of the window that falls inside the input.
-    private func forEachTap(
-        _ g: ConvolutionGeometry, _ body: (_ n: Int, _ y: Int, _ x: Int, _ i: Int, _ j: Int, _ inY: Int, _ inX: Int) -> Void
-    ) {
+    /// Calls `body` with the indices (input, output, weight) of every product the convolution sums:
+    /// each tap of each window inside the input, each input and output channel.
+    private func forEachProduct(_ g: ConvolutionGeometry, _ body: (_ input: Int, _ output: Int, _ weight: Int) -> Void) {
         for n in 0..<g.batch {
             for y in 0..<g.outputHeight {
                 for x in 0..<g.outputWidth {
+                    let outBase = ((n * g.outputHeight + y) * g.outputWidth + x) * g.outputChannels
                     for i in 0..<g.kernelHeight {
                         let inY = y * g.strideHeight - g.padTop + i * g.dilationHeight
                         guard inY >= 0 && inY < g.inputHeight else { continue }
                         for j in 0..<g.kernelWidth {
                             let inX = x * g.strideWidth - g.padLeft + j * g.dilationWidth
                             guard inX >= 0 && inX < g.inputWidth else { continue }
-                            body(n, y, x, i, j, inY, inX)
+                            let inBase = ((n * g.inputHeight + inY) * g.inputWidth + inX) * g.inputChannels
+                            for c in 0..<g.inputChannels {
+                                let weightBase = ((i * g.kernelWidth + j) * g.inputChannels + c) * g.outputChannels
+                                for o in 0..<g.outputChannels { body(inBase + c, outBase + o, weightBase + o) }
+                            }
                         }
                     }
                 }
@@ -29,21 +32,13 @@ extension ReferenceBackend {
         _ g: ConvolutionGeometry, input: TensorStorage, weight: TensorStorage, bias: TensorStorage?,
         into output: TensorStorage
     ) {
-        let (input, weight, output) = (input.pointer, weight.pointer, output.pointer)
+        let (input, weight) = (input.pointer, weight.pointer)
         var sums = Array(repeating: 0.0, count: g.outputElementCount)
-        forEachTap(g) { n, y, x, i, j, inY, inX in
-            let inBase = ((n * g.inputHeight + inY) * g.inputWidth + inX) * g.inputChannels
-            let outBase = ((n * g.outputHeight + y) * g.outputWidth + x) * g.outputChannels
-            for c in 0..<g.inputChannels {
-                let value = Double(input[inBase + c])
-                let weights = ((i * g.kernelWidth + j) * g.inputChannels + c) * g.outputChannels
-                for o in 0..<g.outputChannels { sums[outBase + o] += value * Double(weight[weights + o]) }
-            }
-        }
-        for index in 0..<g.outputElementCount {
+        forEachProduct(g) { sums[$1] += Double(input[$0]) * Double(weight[$2]) }
+        for index in sums.indices {
             var value = Float(sums[index]) + (bias.map { $0.pointer[index % g.outputChannels] } ?? 0)
             if g.fusedReLU && value < 0 { value = 0 }
-            output[index] = value
+            output.pointer[index] = value
         }
     }
 
@@ -53,14 +48,7 @@ extension ReferenceBackend {
     ) {
         let (gradient, weight) = (outputGradient.pointer, weight.pointer)
         var sums = Array(repeating: 0.0, count: g.batch * g.inputHeight * g.inputWidth * g.inputChannels)
-        forEachTap(g) { n, y, x, i, j, inY, inX in
-            let inBase = ((n * g.inputHeight + inY) * g.inputWidth + inX) * g.inputChannels
-            let outBase = ((n * g.outputHeight + y) * g.outputWidth + x) * g.outputChannels
-            for c in 0..<g.inputChannels {
-                let weights = ((i * g.kernelWidth + j) * g.inputChannels + c) * g.outputChannels
-                for o in 0..<g.outputChannels { sums[inBase + c] += Double(gradient[outBase + o]) * Double(weight[weights + o]) }
-            }
-        }
+        forEachProduct(g) { sums[$0] += Double(gradient[$1]) * Double(weight[$2]) }
         for index in sums.indices { inputGradient.pointer[index] = Float(sums[index]) }
     }
 
@@ -70,15 +58,7 @@ extension ReferenceBackend {
     ) {
         let (input, gradient) = (input.pointer, outputGradient.pointer)
         var sums = Array(repeating: 0.0, count: g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels)
-        forEachTap(g) { n, y, x, i, j, inY, inX in
-            let inBase = ((n * g.inputHeight + inY) * g.inputWidth + inX) * g.inputChannels
-            let outBase = ((n * g.outputHeight + y) * g.outputWidth + x) * g.outputChannels
-            for c in 0..<g.inputChannels {
-                let value = Double(input[inBase + c])
-                let weights = ((i * g.kernelWidth + j) * g.inputChannels + c) * g.outputChannels
-                for o in 0..<g.outputChannels { sums[weights + o] += value * Double(gradient[outBase + o]) }
-            }
-        }
+        forEachProduct(g) { sums[$2] += Double(input[$0]) * Double(gradient[$1]) }
         for index in sums.indices { weightGradient.pointer[index] = Float(sums[index]) }
         if let biasGradient {
             for o in 0..<g.outputChannels {
