@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import Backprop
@@ -112,6 +114,34 @@ struct BlockedLayoutTests {
         let tail = TensorStorage(viewing: doubled, offset: output.count - 32, count: 32)  // the last pixel's channels
         let rowMajor = Array(output.buffer)
         #expect(Array(tail.buffer) == rowMajor.suffix(32).map { $0 * 2 })
+    }
+
+    /// One thread converts a blocked storage to row-major (reading `pointer`) while another runs a
+    /// kernel on its blocked elements: both must see the same values, whichever comes first. Own
+    /// threads, not tasks: the cooperative pool may be busy with other tests.
+    @Test(.timeLimit(.minutes(3))) func conversionWhileAKernelReadsIsSafe() {
+        for _ in 0..<8 {
+            let (output, _, _) = Self.run(Self.blocked)
+            guard output.nativeLayout != nil else { return }  // a CPU without AVX2 keeps NHWC
+            let results = Mutex<(values: [Float], doubled: [Float])>(([], []))
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                let values = Array(output.buffer)
+                results.withLock { $0.values = values }
+                done.signal()
+            }.start()
+            Thread {
+                let doubled = TensorStorage(uninitializedCount: output.count)
+                Self.blocked.scale(output, by: 2, into: doubled, count: output.count, accumulate: false)
+                let values = Array(doubled.buffer)
+                results.withLock { $0.doubled = values }
+                done.signal()
+            }.start()
+            done.wait()
+            done.wait()
+            let (values, doubled) = results.withLock { ($0.values, $0.doubled) }
+            #expect(doubled == values.map { $0 * 2 })
+        }
     }
 
     @Test func inferenceKeepsNHWC() {

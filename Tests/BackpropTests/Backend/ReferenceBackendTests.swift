@@ -115,6 +115,26 @@ struct ReferenceBackendTests {
         #expect(Backends.current is CPUBackend, "using(_:) must not outlive its body")
     }
 
+    /// Inference (no tape) runs other plans than training: Winograd on blocked images for the 32→32
+    /// convolution, NHWC for the first; predictions must still match the reference backend's.
+    @Test func inferenceAgrees() {
+        seedGlobalRandom(5)
+        var generator = RandomGenerator(seed: 3)
+        let x = Tensor((0..<(4 * 8 * 8 * 2)).map { _ in generator.nextNormal() }, shape: [4, 8, 8, 2])
+        let model = Model(inputShape: [8, 8, 2]) {
+            Conv2D(2, 32, kernelSize: 3, padding: .same, activation: .relu)
+            Conv2D(32, 32, kernelSize: 3, padding: .same, activation: .relu)
+            MaxPool2D(2)
+            Flatten()
+            Dense(4 * 4 * 32, 3)
+        }
+        let cpu = model.predict(x).scalars
+        let reference = Backends.using(ReferenceBackend()) { model.predict(x).scalars }
+        let scale = max(reference.map(abs).max() ?? 0, 1e-3)
+        let worst = zip(cpu, reference).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst / scale < 1e-4, "predictions differ by \(worst) (largest \(scale))")
+    }
+
     /// NaN follows C's fmaxf/fminf in clamping and clipping on both backends.
     @Test func nanIsClampedAlike() {
         let values: [Float] = [.nan, -3, 0.5, 3]
