@@ -12,12 +12,10 @@ samples/s (median of epochs 2…), inference samples/s under torch.inference_mod
 the test images, test accuracy.
 """
 import argparse
-import json
 
-import torch
 from torch import nn
 
-from torch_loop import fashion_mnist, train_and_measure
+from torch_loop import prepare, report
 
 
 class Block(nn.Module):
@@ -45,20 +43,10 @@ def resnet20():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--samples", type=int, default=12800)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    x, y, tx, ty = fashion_mnist(args.data)
-    x, y, tx = x[:args.samples].unsqueeze(1), y[:args.samples], tx.unsqueeze(1)
-    summary = {"summary": True, "framework": f"pytorch {torch.__version__} eager", "workload": "resnet", "threads": args.threads}
-    summary.update(train_and_measure(resnet20(), x, y, tx, ty, args.epochs, args.batch_size))
-    print(json.dumps(summary), flush=True)
-
+    args, (x, y, tx, ty) = prepare(p, batch_size=64)
+    data = (x[:args.samples].unsqueeze(1), y[:args.samples], tx.unsqueeze(1), ty)
+    report(args, resnet20(), data, workload="resnet")
 
 if __name__ == "__main__":
     main()

@@ -9,11 +9,10 @@ epoch and a summary line as JSON: training samples/s (median of epochs 2…, the
 inference samples/s under torch.inference_mode() at batch 256, test accuracy.
 """
 import argparse
-import json
 
 import torch
 
-from torch_loop import fashion_mnist, train_and_measure
+from torch_loop import prepare, report
 
 
 class Net(torch.nn.Module):
@@ -30,18 +29,8 @@ class Net(torch.nn.Module):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("cell", choices=["lstm", "gru"])
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    x, y, tx, ty = fashion_mnist(args.data)
-    summary = {"summary": True, "framework": f"pytorch {torch.__version__} eager", "cell": args.cell, "threads": args.threads}
-    summary.update(train_and_measure(Net(args.cell), x, y, tx, ty, args.epochs, args.batch_size))
-    print(json.dumps(summary), flush=True)
-
+    args, data = prepare(p, batch_size=128)
+    report(args, Net(args.cell), data, cell=args.cell)
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,27 @@ def fashion_mnist(folder):
             images("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
 
 
+def prepare(parser, batch_size):
+    """Adds the options every script shares (--epochs, --batch-size, --threads, --data), parses
+    them, sets the thread count and seed 0, and loads Fashion-MNIST: (args, (x, y, tx, ty))."""
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    return args, fashion_mnist(args.data)
+
+
+def report(args, model, data, **fields):
+    """Trains `model` on `data`, then prints the summary line: `fields`, the framework, threads and
+    the measurements."""
+    summary = {"summary": True, "framework": f"pytorch {torch.__version__} eager", **fields, "threads": args.threads}
+    summary.update(train_and_measure(model, *data, args.epochs, args.batch_size))
+    print(json.dumps(summary), flush=True)
+
+
 def train_and_measure(model, x, y, tx, ty, epochs, batch_size):
     """Trains, then returns the summary fields: training samples/s (median of epochs 2…),
     inference samples/s and test accuracy."""

@@ -22,7 +22,7 @@ public struct GradientSink {
         if let existing = node.gradient {
             if node.gradientIsBorrowed {
                 let copy = Tensor(uninitializedShape: node.shape)
-                Backends.current.scale(existing.storage, by: 1, into: copy.storage, count: node.shape.elementCount, accumulate: false)
+                Backends.current.copy(existing.storage, into: copy.storage, count: node.shape.elementCount)
                 node.gradient = copy
                 node.gradientIsBorrowed = false
                 return (copy, true)

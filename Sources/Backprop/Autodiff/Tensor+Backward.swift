@@ -1,14 +1,14 @@
 import Synchronization
 
 extension Tensor {
-    /// Records the result of an operation on the tape when any input requires a gradient and
-    /// recording is on; otherwise returns `result` unchanged. The pullback runs once, during
-    /// `backward()`, and is then released with everything it captured.
     /// Whether an operation on `inputs` is recorded on the tape (so a backward pass may follow).
     static func willRecord(_ inputs: [Tensor]) -> Bool {
         GradientMode.isRecording && inputs.contains { $0.node != nil }
     }
 
+    /// Records the result of an operation on the tape when any input requires a gradient and
+    /// recording is on; otherwise returns `result` unchanged. The pullback runs once, during
+    /// `backward()`, and is then released with everything it captured.
     static func record(
         _ operation: StaticString, _ result: Tensor, inputs: [Tensor], pullback: @escaping TapeNode.Pullback
     ) -> Tensor {

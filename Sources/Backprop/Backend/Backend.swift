@@ -121,6 +121,11 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    /// y = x over `count` elements (a backend keeps its own layout of x if y can take it).
+    public func copy(_ x: TensorStorage, into y: TensorStorage, count: Int) {
+        scale(x, by: 1, into: y, count: count, accumulate: false)
+    }
+
     /// Draws on the host, element by element, and writes through ``TensorStorage/pointer``.
     public func fillRandom(_ storage: TensorStorage, count: Int, _ distribution: RandomDistribution, generator: inout RandomGenerator) {
         let target = storage.pointer

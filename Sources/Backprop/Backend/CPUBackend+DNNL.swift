@@ -85,8 +85,18 @@ extension CPUBackend {
 
     /// The primitives and activation layouts of one convolution shape: blocked when both the
     /// output's channels fit the block and oneDNN has a fast blocked kernel for all three passes,
-    /// else NHWC. A function of the shape alone, so the backward passes find the forward's layouts.
+    /// else NHWC. A function of the shape alone, so the backward passes find the forward's layouts;
+    /// made once per shape and kept.
     func convolutionPlan(_ geometry: ConvolutionGeometry) -> ConvolutionPlan {
+        var key = geometry
+        key.fusedReLU = false  // the ReLU is our kernel, not part of the primitives
+        if let plan = convolutionPlans.withLock({ $0[key] }) { return plan }
+        let plan = makeConvolutionPlan(key)
+        convolutionPlans.withLock { $0[key] = plan }
+        return plan
+    }
+
+    private func makeConvolutionPlan(_ geometry: ConvolutionGeometry) -> ConvolutionPlan {
         let cache = DNNLCache.shared
         let plain = cache.convolution(geometry, sourceBlock: 0, destinationBlock: 0, winograd: false)
         let nhwc = ConvolutionPlan(source: nil, destination: nil, object: plain, plainObject: plain, fastBackwardData: true)
@@ -96,15 +106,16 @@ extension CPUBackend {
         else { return nhwc }
         let source = blockedLayout(
             batch: geometry.batch, height: geometry.inputHeight, width: geometry.inputWidth, channels: geometry.inputChannels)
-        let sourceBlock = source?.block ?? 0
-        let winograd = Self.winogradFits(geometry)
-        let fast = cache.fastKernels(geometry, sourceBlock: sourceBlock, destinationBlock: destination.block, winograd: winograd)
+        let object = cache.convolution(
+            geometry, sourceBlock: source?.block ?? 0, destinationBlock: destination.block, winograd: Self.winogradFits(geometry))
+        // Only JIT kernels count: not a `ref` fallback, not im2col `gemm`.
+        let names = DNNLCache.kernelNames(object, blocked: false)
+        let fast = names.map { !$0.hasPrefix("ref") && !$0.contains("gemm") }
+        let winograd = names[0].contains("wino")
         // Inference keeps NHWC unless Winograd runs: NHWC's forward kernel (brgconv) is faster than
         // the direct blocked one (VGG-style predict 1,515–1,570 vs 1,388–1,411 samples/s).
-        guard fast.forward && fast.backwardWeights, !geometry.forwardOnly || fast.winograd else { return nhwc }
-        let object = cache.convolution(geometry, sourceBlock: sourceBlock, destinationBlock: destination.block, winograd: winograd)
-        return ConvolutionPlan(
-            source: source, destination: destination, object: object, plainObject: plain, fastBackwardData: fast.backwardData)
+        guard fast[0] && fast[2], !geometry.forwardOnly || winograd else { return nhwc }
+        return ConvolutionPlan(source: source, destination: destination, object: object, plainObject: plain, fastBackwardData: fast[1])
     }
 
     /// Whether to ask oneDNN for Winograd kernels (F(4×4, 3×3), AVX-512 only): 3×3, stride 1, no
@@ -133,13 +144,21 @@ extension CPUBackend {
     // Batch normalization runs blocked when its input arrives blocked (a convolution's output or a
     // residual sum), with oneDNN's JIT kernel for that layout; otherwise on rows × channels.
 
+    /// The input's blocked layout and elements when they are the rows × channels being normalized.
+    private func blockedImages(
+        _ input: TensorStorage, rows: Int, channels: Int
+    ) -> (layout: BlockedLayout, pointer: UnsafeMutablePointer<Float>)? {
+        guard let blocked = blockedElements(input), blocked.layout.channels == channels,
+            blocked.layout.elementCount == rows * channels
+        else { return nil }
+        return blocked
+    }
+
     public func batchNormalizationForward(
         rows: Int, channels: Int, epsilon: Float, input: TensorStorage, scale: TensorStorage, shift: TensorStorage,
         into output: TensorStorage, mean: TensorStorage, variance: TensorStorage
     ) {
-        let blocked = blockedElements(input).flatMap {
-            $0.layout.channels == channels && $0.layout.elementCount == rows * channels ? $0 : nil
-        }
+        let blocked = blockedImages(input, rows: rows, channels: channels)
         let geometry = BatchNormGeometry(rows: rows, channels: channels, epsilon: epsilon, layout: blocked?.layout)
         let source = blocked?.pointer ?? input.pointer
         write(output, in: blocked?.layout) { target in
@@ -155,9 +174,7 @@ extension CPUBackend {
         outputGradient: TensorStorage, scale: TensorStorage, shift: TensorStorage, into inputGradient: TensorStorage,
         scaleGradient: TensorStorage, shiftGradient: TensorStorage
     ) {
-        let blocked = blockedElements(input).flatMap {
-            $0.layout.channels == channels && $0.layout.elementCount == rows * channels ? $0 : nil
-        }
+        let blocked = blockedImages(input, rows: rows, channels: channels)
         var staging: [TensorStorage] = []
         let source = blocked?.pointer ?? input.pointer
         let gradient = elements(outputGradient, in: blocked?.layout, staging: &staging)
@@ -237,7 +254,6 @@ final class DNNLObject: @unchecked Sendable {
 final class DNNLCache: Sendable {
     static let shared = DNNLCache()
     private let convolutions = Mutex<[LayoutKey<ConvolutionGeometry>: DNNLObject]>([:])
-    private let fastBlockedConvolutions = Mutex<[LayoutKey<ConvolutionGeometry>: [Bool]]>([:])
     private let poolings = Mutex<[LayoutKey<PoolingGeometry>: DNNLObject]>([:])
     private let batchNormalizations = Mutex<[BatchNormGeometry: DNNLObject]>([:])
     private let relayouts = Mutex<[LayoutKey<BlockedLayout>: DNNLObject]>([:])
@@ -250,26 +266,6 @@ final class DNNLCache: Sendable {
         (0..<3).map { which in
             object.withHandle { String(cString: bp_conv_implementation($0, Int32(which))) } + (blocked ? " (blocked)" : "")
         }
-    }
-
-    /// Which passes oneDNN runs in these activation layouts with a JIT kernel (not a `ref`
-    /// fallback, not im2col `gemm`); decided once per shape.
-    func fastKernels(
-        _ geometry: ConvolutionGeometry, sourceBlock: Int, destinationBlock: Int, winograd: Bool
-    ) -> (forward: Bool, backwardData: Bool, backwardWeights: Bool, winograd: Bool) {
-        var shape = geometry
-        shape.fusedReLU = false
-        shape.forwardOnly = false
-        let key = LayoutKey(geometry: shape, sourceBlock: sourceBlock, destinationBlock: destinationBlock, winograd: winograd)
-        let fast =
-            fastBlockedConvolutions.withLock({ $0[key] })
-            ?? {
-                let names = Self.kernelNames(
-                    convolution(geometry, sourceBlock: sourceBlock, destinationBlock: destinationBlock, winograd: winograd), blocked: false)
-                return names.map { !$0.hasPrefix("ref") && !$0.contains("gemm") } + [names[0].contains("wino")]
-            }()
-        fastBlockedConvolutions.withLock { $0[key] = fast }
-        return (fast[0], fast[1], fast[2], fast[3])
     }
 
     /// The reorder between NHWC and `layout`, either way.
@@ -317,8 +313,9 @@ final class DNNLCache: Sendable {
 
     func convolution(_ key: ConvolutionGeometry, sourceBlock: Int, destinationBlock: Int, winograd: Bool) -> DNNLObject {
         var g = key
+        // One primitive set per shape, for training and inference, with or without the ReLU (our kernel).
         g.fusedReLU = false
-        g.forwardOnly = false  // one primitive set per shape, with or without the ReLU (applied by our kernel)
+        g.forwardOnly = false
         var geometry = bp_conv_geometry(
             batch: Int64(g.batch), input_height: Int64(g.inputHeight), input_width: Int64(g.inputWidth),
             input_channels: Int64(g.inputChannels), output_height: Int64(g.outputHeight), output_width: Int64(g.outputWidth),
@@ -379,7 +376,7 @@ struct LayoutKey<Geometry: Hashable & Sendable>: Hashable, Sendable {
 
 /// How one convolution shape runs: its activation layouts (nil = NHWC) and primitives, and the
 /// NHWC primitives for a backward-data pass into a gradient buffer that cannot be blocked.
-struct ConvolutionPlan {
+struct ConvolutionPlan: Sendable {
     let source: BlockedLayout?
     let destination: BlockedLayout?
     let object: DNNLObject

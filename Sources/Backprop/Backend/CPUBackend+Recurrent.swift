@@ -78,7 +78,7 @@ extension CPUBackend {
         let dc = TensorStorage(uninitializedCount: batch * units)
         fill(dh, value: 0, count: batch * units)
         if let finalCellGradient {
-            scale(finalCellGradient, by: 1, into: dc, count: batch * units, accumulate: false)
+            copy(finalCellGradient, into: dc, count: batch * units)
         } else {
             fill(dc, value: 0, count: batch * units)
         }
@@ -107,8 +107,8 @@ extension CPUBackend {
                 }
             }
         }
-        if let target = gradients.initialHidden { scale(dh, by: 1, into: target, count: batch * units, accumulate: false) }
-        if let target = gradients.initialCell { scale(dc, by: 1, into: target, count: batch * units, accumulate: false) }
+        if let target = gradients.initialHidden { copy(dh, into: target, count: batch * units) }
+        if let target = gradients.initialCell { copy(dc, into: target, count: batch * units) }
         if let target = gradients.input {
             gemm(
                 transposeA: false, transposeB: false, m: rows, n: g.inputSize, k: width, alpha: 1, a: gateGradient, aOffset: 0,
@@ -143,7 +143,7 @@ extension CPUBackend {
         if let target = gradients.recurrentBias {
             // Outside the GRU both biases enter the same sum: one gradient, copied.
             if hiddenGradient == nil, let inputBias = gradients.inputBias {
-                scale(inputBias, by: 1, into: target, count: width, accumulate: false)
+                copy(inputBias, into: target, count: width)
             } else {
                 sumRows(recurrentGradient, rows: rows, width: width, into: target)
             }

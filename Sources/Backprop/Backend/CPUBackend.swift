@@ -1,6 +1,7 @@
 import CBackpropKernels
 import CDNNL
 import COpenBLAS
+import Synchronization
 
 /// The library behind the CPU backend's GEMM.
 public enum GEMMLibrary: String, Sendable, CaseIterable {
@@ -21,6 +22,8 @@ public final class CPUBackend: Backend {
     /// Channels per block of the blocked layout convolution and pooling outputs are kept in (16 on
     /// AVX-512, 8 on AVX2), or 0 for NHWC everywhere.
     public let activationBlock: Int
+    /// Each convolution shape's layouts and primitives (`convolutionPlan`), by shape.
+    let convolutionPlans = Mutex<[ConvolutionGeometry: ConvolutionPlan]>([:])
 
     /// A CPU backend; `blockedLayouts: false` keeps every activation NHWC (for comparison).
     public convenience init(gemmLibrary: GEMMLibrary = .oneDNN, blockedLayouts: Bool = true) {

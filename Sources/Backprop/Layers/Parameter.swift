@@ -53,8 +53,8 @@ public final class Parameter {
     /// optimizer updates all parameters in one pass and an allreduce can sum all gradients at once.
     func rebind(value: TensorStorage, gradient: TensorStorage) {
         let backend = Backends.current
-        backend.scale(storage, by: 1, into: value, count: elementCount, accumulate: false)
-        if !accumulator.isZero { backend.scale(accumulator.storage, by: 1, into: gradient, count: elementCount, accumulate: false) }
+        backend.copy(storage, into: value, count: elementCount)
+        if !accumulator.isZero { backend.copy(accumulator.storage, into: gradient, count: elementCount) }
         storage = value
         accumulator.storage = gradient
     }

@@ -81,7 +81,7 @@ extension Tensor {
     /// A copy with its own storage (detached from the tape).
     public func copy() -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        Backends.current.scale(storage, by: 1, into: result.storage, count: elementCount, accumulate: false)
+        Backends.current.copy(storage, into: result.storage, count: elementCount)
         return result
     }
 }

@@ -8,9 +8,10 @@ extension ReferenceBackend {
     /// One sample's pass over every step, in processing order.
     private struct Trace {
         /// Per processed step: time index, previous hidden and cell state, activated gates, the GRU's
-        /// Wₕₙh + bₕₙ, the new (unmasked) cell state, and the mask.
+        /// Wₕₙh + bₕₙ, the new (unmasked) cell state, the mask, and the states after the step.
         var time: [Int] = [], previousHidden: [[Double]] = [], previousCell: [[Double]] = []
         var gates: [[Double]] = [], hiddenCandidate: [[Double]] = [], newCell: [[Double]] = [], mask: [Double] = []
+        var hidden: [[Double]] = [], cell: [[Double]] = []
     }
 
     private static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
@@ -69,6 +70,8 @@ extension ReferenceBackend {
             trace.newCell.append(newCell)
             trace.mask.append(m)
             if m != 0 { (h, c) = (newHidden, newCell) }
+            trace.hidden.append(h)
+            trace.cell.append(c)
         }
         return trace
     }
@@ -83,33 +86,11 @@ extension ReferenceBackend {
             let trace = trace(
                 g, sample: b, input: input, weights: weights, initialHidden: initialHidden, initialCell: initialCell, mask: mask)
             for (s, t) in trace.time.enumerated() {
-                // The state after step s is the next step's previous state (or the last one's result).
-                let last = s + 1 == trace.time.count
-                let hidden: [Double]
-                let cell: [Double]
-                if last {
-                    let m = trace.mask[s]
-                    let newHidden = Self.newHidden(g, trace, step: s)
-                    hidden = m != 0 ? newHidden : trace.previousHidden[s]
-                    cell = m != 0 ? trace.newCell[s] : trace.previousCell[s]
-                } else {
-                    (hidden, cell) = (trace.previousHidden[s + 1], trace.previousCell[s + 1])
-                }
                 for j in 0..<u {
-                    states.pointer[(b * g.steps + t) * u + j] = Float(hidden[j])
-                    cells?.pointer[(b * g.steps + t) * u + j] = Float(cell[j])
+                    states.pointer[(b * g.steps + t) * u + j] = Float(trace.hidden[s][j])
+                    cells?.pointer[(b * g.steps + t) * u + j] = Float(trace.cell[s][j])
                 }
             }
-        }
-    }
-
-    /// The unmasked new hidden state of step `s`.
-    private static func newHidden(_ g: RecurrentGeometry, _ trace: Trace, step s: Int) -> [Double] {
-        let (u, gates, h) = (g.units, trace.gates[s], trace.previousHidden[s])
-        switch g.cell {
-        case .tanh, .relu: return gates
-        case .lstm: return (0..<u).map { gates[3 * u + $0] * tanh(trace.newCell[s][$0]) }
-        case .gru: return (0..<u).map { (1 - gates[u + $0]) * gates[2 * u + $0] + gates[u + $0] * h[$0] }
         }
     }
 
