@@ -67,6 +67,20 @@ public protocol Backend: AnyObject, Sendable {
     func convolutionBackwardWeights(
         _ geometry: ConvolutionGeometry, input: TensorStorage, outputGradient: TensorStorage,
         into weightGradient: TensorStorage, biasGradient: TensorStorage?)
+    /// Convolution followed by max pooling of its output (`pooling` describes the pooling of the
+    /// convolution's output) as one op; returns what the backward pass needs. A backend may run it
+    /// as one kernel that never stores the full-size convolution output; `inputGradientNeeded`
+    /// says whether the backward pass will ask for ∂L/∂input.
+    func convolutionMaxPoolForward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        bias: TensorStorage?, into output: TensorStorage, inputGradientNeeded: Bool
+    ) -> TensorStorage?
+    /// Gradients of ``convolutionMaxPoolForward(_:_:input:weight:bias:into:inputGradientNeeded:)``
+    /// into the buffers given (each overwritten; nil: not wanted).
+    func convolutionMaxPoolBackward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        outputGradient: TensorStorage, workspace: TensorStorage?, inputGradient: TensorStorage?,
+        weightGradient: TensorStorage?, biasGradient: TensorStorage?, inputGradientNeeded: Bool)
     /// Max or average pooling over NHWC; returns the workspace the backward pass needs, if any.
     func poolingForward(_ geometry: PoolingGeometry, input: TensorStorage, into output: TensorStorage) -> TensorStorage?
     /// ∂L/∂input from ∂L/∂output (overwrites `inputGradient`).
@@ -124,6 +138,51 @@ extension Backend {
     /// y = x over `count` elements (a backend keeps its own layout of x if y can take it).
     public func copy(_ x: TensorStorage, into y: TensorStorage, count: Int) {
         scale(x, by: 1, into: y, count: count, accumulate: false)
+    }
+
+    public func convolutionMaxPoolForward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        bias: TensorStorage?, into output: TensorStorage, inputGradientNeeded: Bool
+    ) -> TensorStorage? {
+        composedConvolutionMaxPoolForward(convolution, pooling, input: input, weight: weight, bias: bias, into: output)
+    }
+
+    public func convolutionMaxPoolBackward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        outputGradient: TensorStorage, workspace: TensorStorage?, inputGradient: TensorStorage?,
+        weightGradient: TensorStorage?, biasGradient: TensorStorage?, inputGradientNeeded: Bool
+    ) {
+        composedConvolutionMaxPoolBackward(
+            convolution, pooling, input: input, weight: weight, outputGradient: outputGradient, workspace: workspace,
+            inputGradient: inputGradient, weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Convolution then max pooling by the two kernels, the convolution's output in a temporary.
+    func composedConvolutionMaxPoolForward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        bias: TensorStorage?, into output: TensorStorage
+    ) -> TensorStorage? {
+        let convolved = Tensor(uninitializedShape: [convolution.outputElementCount])
+        convolutionForward(convolution, input: input, weight: weight, bias: bias, into: convolved.storage)
+        return poolingForward(pooling, input: convolved.storage, into: output)
+    }
+
+    /// Pooling backward into a temporary, then the convolution's backward kernels.
+    func composedConvolutionMaxPoolBackward(
+        _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, input: TensorStorage, weight: TensorStorage,
+        outputGradient: TensorStorage, workspace: TensorStorage?, inputGradient: TensorStorage?,
+        weightGradient: TensorStorage?, biasGradient: TensorStorage?
+    ) {
+        let convolved = Tensor(uninitializedShape: [convolution.outputElementCount])
+        poolingBackward(pooling, outputGradient: outputGradient, workspace: workspace, into: convolved.storage)
+        if let inputGradient {
+            convolutionBackwardData(convolution, outputGradient: convolved.storage, weight: weight, into: inputGradient)
+        }
+        guard weightGradient != nil || biasGradient != nil else { return }
+        convolutionBackwardWeights(
+            convolution, input: input, outputGradient: convolved.storage,
+            into: weightGradient ?? Tensor(uninitializedShape: [convolution.weightElementCount]).storage,
+            biasGradient: biasGradient)
     }
 
     /// Draws on the host, element by element, and writes through ``TensorStorage/pointer``.
@@ -235,6 +294,8 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 
     /// Scalars of the output.
     public var outputElementCount: Int { batch * outputHeight * outputWidth * outputChannels }
+    /// Scalars of the weight (HWIO).
+    public var weightElementCount: Int { kernelHeight * kernelWidth * inputChannels * outputChannels }
 }
 
 /// The shape of a 2-D pooling over NHWC.

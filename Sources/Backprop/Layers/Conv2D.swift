@@ -63,7 +63,18 @@ public final class Conv2D: Layer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, activation: activation) }
 
-    /// Applies the layer with another activation (used by `Sequential` to move a ReLU past pooling).
+    /// The layer without its activation, followed by `pool`, as one op (`Sequential` moves a ReLU
+    /// past the pooling this way).
+    func pooled(_ input: Tensor, by pool: MaxPool2D) -> Tensor {
+        precondition(
+            input.rank == 4 && input.shape[3] == inputChannels,
+            "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
+        return input.conv2DMaxPool(
+            weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation, poolSize: pool.size,
+            poolStrides: pool.strides, poolPadding: pool.padding)
+    }
+
+    /// Applies the layer with another activation.
     func callAsFunction(_ input: Tensor, activation: ActivationFunction) -> Tensor {
         precondition(
             input.rank == 4 && input.shape[3] == inputChannels,

@@ -32,14 +32,16 @@ public final class Sequential: SequenceMaskConsuming {
             return x
         }
         while index < layers.count {
-            // max(relu(a), relu(b), …) = relu(max(a, b, …)): a ReLU convolution followed by max
-            // pooling runs as convolution → pooling → ReLU, so the ReLU and its backward mask touch
-            // the pooled map (4× smaller for 2×2 pooling) instead of the full one. Same function,
-            // same gradients (both are zero wherever the window's maximum is ≤ 0).
-            if index + 1 < layers.count, let conv = layers[index] as? Conv2D, conv.activation == .relu,
+            // max(relu(a), relu(b), …) = relu(max(a, b, …)): a ReLU (or linear) convolution followed
+            // by max pooling runs as one convolution-and-pooling op, then the ReLU, so the ReLU and
+            // its backward mask touch the pooled map (4× smaller for 2×2 pooling) and a backend may
+            // fuse the pair (the CPU backend does for first layers). Same function, same gradients
+            // (both are zero wherever the window's maximum is ≤ 0).
+            if index + 1 < layers.count, let conv = layers[index] as? Conv2D, conv.activation == .relu || conv.activation == .identity,
                 let pool = layers[index + 1] as? MaxPool2D
             {
-                x = pool(conv.callAsFunction(x, activation: .identity)).relu()
+                let pooled = conv.pooled(x, by: pool)
+                x = conv.activation == .relu ? pooled.relu() : pooled
                 index += 2
                 continue
             }

@@ -64,20 +64,22 @@ extension Tensor {
         conv2D(weight, bias: bias, strides: strides, padding: padding, dilation: dilation, fusingReLU: true)
     }
 
-    private func conv2D(
-        _ weight: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, dilation: (Int, Int), fusingReLU: Bool
-    ) -> Tensor {
+    /// The checked shape of `self` convolved with `weight` (preconditions name `name`).
+    func convolutionGeometry(
+        _ weight: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, dilation: (Int, Int), fusingReLU: Bool,
+        name: StaticString
+    ) -> ConvolutionGeometry {
         precondition(
             rank == 4 && weight.rank == 4,
-            "conv2D: input must be [N, H, W, C] and weight [KH, KW, Cin, Cout], got \(shape) and \(weight.shape)")
+            "\(name): input must be [N, H, W, C] and weight [KH, KW, Cin, Cout], got \(shape) and \(weight.shape)")
         precondition(
-            weight.shape[2] == shape[3], "conv2D: input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[2])")
+            weight.shape[2] == shape[3], "\(name): input has \(shape[3]) channels but weight \(weight.shape) expects \(weight.shape[2])")
         precondition(
             strides.0 > 0 && strides.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
-            "conv2D: strides \(strides) and dilation \(dilation) must be positive")
+            "\(name): strides \(strides) and dilation \(dilation) must be positive")
         let outputChannels = weight.shape[3]
         if let bias {
-            precondition(bias.shape == [outputChannels], "conv2D: bias \(bias.shape) does not match \(outputChannels) output channels")
+            precondition(bias.shape == [outputChannels], "\(name): bias \(bias.shape) does not match \(outputChannels) output channels")
         }
         let windowH = dilation.0 * (weight.shape[0] - 1) + 1
         let windowW = dilation.1 * (weight.shape[1] - 1) + 1
@@ -85,18 +87,25 @@ extension Tensor {
             let columns = padding.resolve(size: shape[2], window: windowW, stride: strides.1, axis: 1)
         else {
             preconditionFailure(
-                "conv2D: a \(weight.shape[0])×\(weight.shape[1]) kernel (dilation \(dilation)) with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1"
+                "\(name): a \(weight.shape[0])×\(weight.shape[1]) kernel (dilation \(dilation)) with padding \(padding) does not fit input \(shape); output size = (N − F + 2P)/S + 1 must be ≥ 1"
             )
         }
-        let geometry = ConvolutionGeometry(
+        return ConvolutionGeometry(
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], inputChannels: shape[3],
             outputHeight: rows.output, outputWidth: columns.output, outputChannels: outputChannels,
             kernelHeight: weight.shape[0], kernelWidth: weight.shape[1], strideHeight: strides.0, strideWidth: strides.1,
             dilationHeight: dilation.0, dilationWidth: dilation.1, padTop: rows.before, padLeft: columns.before,
             padBottom: rows.after, padRight: columns.after, hasBias: bias != nil, fusedReLU: fusingReLU,
             forwardOnly: !Tensor.willRecord([self, weight] + (bias.map { [$0] } ?? [])))
+    }
+
+    private func conv2D(
+        _ weight: Tensor, bias: Tensor?, strides: (Int, Int), padding: Padding, dilation: (Int, Int), fusingReLU: Bool
+    ) -> Tensor {
+        let geometry = convolutionGeometry(
+            weight, bias: bias, strides: strides, padding: padding, dilation: dilation, fusingReLU: fusingReLU, name: "conv2D")
         let backend = Backends.current
-        let result = Tensor(uninitializedShape: [shape[0], rows.output, columns.output, outputChannels])
+        let result = Tensor(uninitializedShape: [geometry.batch, geometry.outputHeight, geometry.outputWidth, geometry.outputChannels])
         guard result.elementCount > 0 else { return result }
         backend.convolutionForward(geometry, input: storage, weight: weight.storage, bias: bias?.storage, into: result.storage)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
@@ -139,9 +148,12 @@ extension Tensor {
             name: "averagePool2D")
     }
 
-    private func pool2D(_ kind: PoolingGeometry.Kind, size: (Int, Int), strides: (Int, Int), padding: Padding, name: StaticString) -> Tensor
-    {
-        precondition(rank == 4, "\(name): input must be [N, H, W, C], got \(shape)")
+    /// The checked shape of a pooling of an NHWC input of shape `input` (preconditions name `name`).
+    static func poolingGeometry(
+        _ kind: PoolingGeometry.Kind, input shape: Shape, size: (Int, Int), strides: (Int, Int), padding: Padding, forwardOnly: Bool,
+        name: StaticString
+    ) -> PoolingGeometry {
+        precondition(shape.rank == 4, "\(name): input must be [N, H, W, C], got \(shape)")
         precondition(
             size.0 > 0 && size.1 > 0 && strides.0 > 0 && strides.1 > 0, "\(name): window \(size) and strides \(strides) must be positive")
         guard let rows = padding.resolve(size: shape[1], window: size.0, stride: strides.0, axis: 0),
@@ -154,13 +166,19 @@ extension Tensor {
         precondition(
             rows.before < size.0 && rows.after < size.0 && columns.before < size.1 && columns.after < size.1,
             "\(name): padding \(padding) must be smaller than the window \(size)")
-        let geometry = PoolingGeometry(
+        return PoolingGeometry(
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], channels: shape[3], outputHeight: rows.output,
             outputWidth: columns.output, kernelHeight: size.0, kernelWidth: size.1, strideHeight: strides.0,
             strideWidth: strides.1, padTop: rows.before, padLeft: columns.before, padBottom: rows.after,
-            padRight: columns.after, kind: kind, forwardOnly: !Tensor.willRecord([self]))
+            padRight: columns.after, kind: kind, forwardOnly: forwardOnly)
+    }
+
+    private func pool2D(_ kind: PoolingGeometry.Kind, size: (Int, Int), strides: (Int, Int), padding: Padding, name: StaticString) -> Tensor
+    {
+        let geometry = Tensor.poolingGeometry(
+            kind, input: shape, size: size, strides: strides, padding: padding, forwardOnly: !Tensor.willRecord([self]), name: name)
         let backend = Backends.current
-        let result = Tensor(uninitializedShape: [shape[0], rows.output, columns.output, shape[3]])
+        let result = Tensor(uninitializedShape: [geometry.batch, geometry.outputHeight, geometry.outputWidth, geometry.channels])
         guard result.elementCount > 0 else { return result }
         let workspace = backend.poolingForward(geometry, input: storage, into: result.storage)
         return Tensor.record(name, result, inputs: [self]) { [shape] gradient, sink in

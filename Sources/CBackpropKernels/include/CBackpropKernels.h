@@ -202,4 +202,27 @@ void bp_clip_values(int64_t n, float *grad, float limit);
 /// Σ x² in double precision.
 double bp_sum_of_squares(int64_t n, const float *x);
 
+// MARK: - Convolution followed by max pooling (first layers)
+
+/// A convolution over NHWC input with HWIO weights followed by max pooling whose window equals its
+/// stride and has no padding. Outputs are pooled and channel-blocked: [N, out_channels / block,
+/// pooled_h, pooled_w, block], block 16 or 8 (out_channels a multiple of it).
+typedef struct {
+    int64_t batch, height, width, in_channels;
+    int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    int64_t out_channels;
+    int64_t pool_h, pool_w, pooled_h, pooled_w;
+    int64_t block;
+} bp_conv_pool_shape;
+
+/// Pooled maxima of conv(input, weight) + bias, and for each the window position that won (row-major
+/// within the window; the first maximum wins, NaN never replaces). Returns 0, or non-zero when the
+/// block is unsupported (1) or memory ran out (2).
+int bp_conv_maxpool_forward(const bp_conv_pool_shape *shape, const float *input, const float *weight, const float *bias,
+                            float *output, uint8_t *argmax);
+/// ∂L/∂weight (HWIO) and ∂L/∂bias (may be NULL) from ∂L/∂(pooled output) and the forward's argmax;
+/// overwrites both. Returns 0, or non-zero as above.
+int bp_conv_maxpool_backward_weights(const bp_conv_pool_shape *shape, const float *input, const float *output_gradient,
+                                     const uint8_t *argmax, float *weight_gradient, float *bias_gradient);
+
 #endif

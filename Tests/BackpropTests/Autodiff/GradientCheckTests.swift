@@ -108,6 +108,19 @@ struct GradientCheckTests {
             return (blocked.sum() + (first * first).mean()) * 0.05  // gradients near 1, noise under the 1e-3 floor
         },
         Case("maxPool2D (2×2)", [[2, 4, 6, 3]], distinct: true) { $0[0].maxPool2D(size: (2, 2)) },
+        // A first layer: the image needs no gradient, so the CPU backend runs its fused kernel.
+        Case("conv2DMaxPool (fused first layer, 1→16, same, 2×2)", [[3, 3, 1, 16], [16]], distinct: true) {
+            Tensor(ReferenceMath.values(16, seed: 21, lower: 0, upper: 1), shape: [1, 4, 4, 1])
+                .conv2DMaxPool($0[0], bias: $0[1], padding: .same, poolSize: (2, 2))
+        },
+        Case("conv2DMaxPool (fused, 2 channels, stride 2×1, dilation, 3×3 windows, a remainder)", [[2, 2, 2, 16]], distinct: true) {
+            Tensor(ReferenceMath.values(2 * 7 * 5, seed: 22, lower: 0, upper: 1), shape: [1, 7, 5, 2])
+                .conv2DMaxPool(
+                    $0[0], strides: (2, 1), padding: .explicit(top: 1, left: 0, bottom: 0, right: 1), dilation: (2, 1), poolSize: (3, 3))
+        },
+        Case("conv2DMaxPool (input gradient: two kernels)", [[1, 3, 3, 2], [3, 3, 2, 16], [16]], distinct: true) {
+            $0[0].conv2DMaxPool($0[1], bias: $0[2], padding: .same, poolSize: (2, 2))
+        },
         Case("maxPool2D (3×3 stride 2, same)", [[1, 7, 5, 2]], distinct: true) {
             $0[0].maxPool2D(size: (3, 3), strides: (2, 2), padding: .same)
         },

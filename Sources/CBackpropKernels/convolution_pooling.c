@@ -1,0 +1,238 @@
+// A convolution with few input channels followed by max pooling, in one pass: the first layer of an
+// image classifier (conv → max pool). The convolution's output is never stored: each pooled output
+// is the maximum of its window's convolution values, computed in registers, and a byte records which
+// window position won. The backward pass needs only the weight and bias gradients (the images need
+// none): each pooled gradient goes to the winning position's patch, so it reads the 4× smaller pooled
+// map instead of a full-size gradient that oneDNN's pooling backward would write and its
+// convolution backward-weights read. Outputs are in the channel-blocked layout (nChw16c / nChw8c).
+#include "internal.h"
+#include <stdlib.h>
+
+// Columns of pooled outputs computed together (independent FMA chains).
+#define BP_COLUMNS 8
+
+typedef struct {
+    const bp_conv_pool_shape *s;
+    const float *padded; // NHWC input with the convolution's padding as zeros: [N, Hp, Wp, C]
+    int64_t padded_h, padded_w;
+    const float *weight, *bias;
+    float *output;
+    uint8_t *argmax;            // forward: written
+    const uint8_t *winners;     // backward: the forward's argmax
+    const float *output_gradient;
+    float *partials; // per range: weight gradient then bias gradient, at slot `begin`
+    int64_t partial_size;
+    const int64_t *offsets; // tap_offsets
+    int64_t taps;
+} conv_pool_job;
+
+// The zero-padded copy of the input the kernels read without bounds checks.
+static float *pad_input(const bp_conv_pool_shape *s, const float *input, int64_t *padded_h, int64_t *padded_w) {
+    int64_t rows = (s->pooled_h * s->pool_h - 1) * s->stride_h + (s->kernel_h - 1) * s->dilation_h + 1;
+    int64_t columns = (s->pooled_w * s->pool_w - 1) * s->stride_w + (s->kernel_w - 1) * s->dilation_w + 1;
+    int64_t hp = rows > s->pad_top + s->height ? rows : s->pad_top + s->height;
+    int64_t wp = columns > s->pad_left + s->width ? columns : s->pad_left + s->width;
+    int64_t c = s->in_channels;
+    float *padded = calloc((size_t)(s->batch * hp * wp * c), sizeof(float));
+    if (!padded) return 0;
+    for (int64_t n = 0; n < s->batch; n++)
+        for (int64_t h = 0; h < s->height; h++)
+            memcpy(padded + ((n * hp + h + s->pad_top) * wp + s->pad_left) * c, input + (n * s->height + h) * s->width * c,
+                   (size_t)(s->width * c) * sizeof(float));
+    *padded_h = hp;
+    *padded_w = wp;
+    return padded;
+}
+
+// Offsets of each tap (kh, kw, c) from a window's top-left element in the padded input, padded with
+// zeros to a multiple of BP_TAP_CHUNK (the extra taps read a real element; their sums are dropped).
+#define BP_TAP_CHUNK 9
+static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64_t *count) {
+    const int64_t taps = s->kernel_h * s->kernel_w * s->in_channels;
+    const int64_t padded = (taps + BP_TAP_CHUNK - 1) / BP_TAP_CHUNK * BP_TAP_CHUNK;
+    int64_t *offsets = calloc((size_t)padded, sizeof(int64_t));
+    if (!offsets) return 0;
+    int64_t t = 0;
+    for (int64_t kh = 0; kh < s->kernel_h; kh++)
+        for (int64_t kw = 0; kw < s->kernel_w; kw++)
+            for (int64_t c = 0; c < s->in_channels; c++)
+                offsets[t++] = (kh * s->dilation_h * padded_w + kw * s->dilation_w) * s->in_channels + c;
+    *count = taps;
+    return offsets;
+}
+
+// One version per channel block B (16: AVX-512 registers, 8: AVX2), each multi-versioned.
+#define BP_CONV_POOL_KERNELS(B)                                                                                       \
+    typedef float v##B __attribute__((ext_vector_type(B)));                                                         \
+    typedef int32_t i##B __attribute__((ext_vector_type(B)));                                                        \
+    typedef uint8_t u##B __attribute__((ext_vector_type(B)));                                                        \
+                                                                                                                      \
+    /* Items are (n, channel block, pooled row); BP_COLUMNS pooled columns at a time. */                            \
+    BP_VECTOR static void forward_range_##B(void *context, int64_t begin, int64_t end) {                            \
+        const conv_pool_job *job = context;                                                                          \
+        const bp_conv_pool_shape *s = job->s;                                                                        \
+        const int64_t blocks = s->out_channels / B, ic = s->in_channels, oc = s->out_channels;                      \
+        const int64_t wp = job->padded_w, hp = job->padded_h, window = s->pool_h * s->pool_w, taps = job->taps;      \
+        const int64_t *offsets = job->offsets;                                                                       \
+        for (int64_t item = begin; item < end; item++) {                                                             \
+            const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks; \
+            v##B bias = 0;                                                                                           \
+            if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                          \
+            const float *w = job->weight + cb * B;                                                                   \
+            const float *image = job->padded + n * hp * wp * ic;                                                     \
+            const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;                           \
+            for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += BP_COLUMNS) {                                            \
+                v##B best[BP_COLUMNS];                                                                               \
+                i##B winner[BP_COLUMNS];                                                                             \
+                for (int64_t q = 0; q < window; q++) {                                                               \
+                    const int64_t oh = ph * s->pool_h + q / s->pool_w;                                               \
+                    v##B acc[BP_COLUMNS];                                                                            \
+                    const float *x[BP_COLUMNS];                                                                      \
+                    for (int p = 0; p < BP_COLUMNS; p++) {                                                           \
+                        acc[p] = bias;                                                                               \
+                        const int64_t column = pw0 + p < s->pooled_w ? pw0 + p : s->pooled_w - 1;                    \
+                        const int64_t ow = column * s->pool_w + q % s->pool_w;                                       \
+                        x[p] = image + (oh * s->stride_h * wp + ow * s->stride_w) * ic;                              \
+                    }                                                                                                \
+                    for (int64_t t = 0; t < taps; t++) {                                                             \
+                        v##B wv;                                                                                     \
+                        memcpy(&wv, w + t * oc, sizeof wv);                                                          \
+                        const int64_t offset = offsets[t];                                                           \
+                        for (int p = 0; p < BP_COLUMNS; p++) acc[p] += x[p][offset] * wv;                            \
+                    }                                                                                                \
+                    for (int p = 0; p < BP_COLUMNS; p++) {                                                           \
+                        if (q == 0) {                                                                                \
+                            best[p] = acc[p];                                                                        \
+                            winner[p] = 0;                                                                           \
+                        } else {                                                                                     \
+                            /* Strictly greater: the first maximum wins; a NaN never replaces. */                   \
+                            i##B greater = acc[p] > best[p];                                                         \
+                            best[p] = greater ? acc[p] : best[p];                                                    \
+                            winner[p] = greater ? (i##B)(int32_t)q : winner[p];                                      \
+                        }                                                                                            \
+                    }                                                                                                \
+                }                                                                                                    \
+                for (int p = 0; p < BP_COLUMNS && pw0 + p < s->pooled_w; p++) {                                      \
+                    memcpy(job->output + (out_base + pw0 + p) * B, &best[p], sizeof best[p]);                        \
+                    const u##B bytes = __builtin_convertvector(winner[p], u##B);                                     \
+                    memcpy(job->argmax + (out_base + pw0 + p) * B, &bytes, sizeof bytes);                            \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+    }                                                                                                                \
+                                                                                                                      \
+    /* Items are images; each range sums into its own partial gradient, BP_TAP_CHUNK taps of one */                 \
+    /* channel block at a time in registers over all of an image's pooled positions. */                            \
+    BP_VECTOR static void backward_range_##B(void *context, int64_t begin, int64_t end) {                           \
+        const conv_pool_job *job = context;                                                                          \
+        const bp_conv_pool_shape *s = job->s;                                                                        \
+        const int64_t blocks = s->out_channels / B, ic = s->in_channels, taps = job->taps;                           \
+        const int64_t wp = job->padded_w, hp = job->padded_h, window = s->pool_h * s->pool_w;                        \
+        const int64_t positions = s->pooled_h * s->pooled_w;                                                         \
+        float *slot = job->partials + begin * job->partial_size;                                                     \
+        float *bias_slot = slot + taps * s->out_channels;                                                            \
+        for (int64_t n = begin; n < end; n++) {                                                                      \
+            const float *image = job->padded + n * hp * wp * ic;                                                     \
+            for (int64_t cb = 0; cb < blocks; cb++) {                                                                \
+                const int64_t base = (n * blocks + cb) * positions;                                                  \
+                v##B db = 0;                                                                                         \
+                for (int64_t i = 0; i < positions; i++) {                                                            \
+                    v##B g;                                                                                          \
+                    memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                     \
+                    db += g;                                                                                         \
+                }                                                                                                    \
+                v##B total;                                                                                          \
+                memcpy(&total, bias_slot + cb * B, sizeof total);                                                    \
+                total += db;                                                                                         \
+                memcpy(bias_slot + cb * B, &total, sizeof total);                                                    \
+                for (int64_t t0 = 0; t0 < taps; t0 += BP_TAP_CHUNK) {                                                \
+                    const int64_t *offsets = job->offsets + t0;                                                      \
+                    v##B acc[BP_TAP_CHUNK];                                                                          \
+                    for (int t = 0; t < BP_TAP_CHUNK; t++) acc[t] = 0;                                               \
+                    for (int64_t i = 0; i < positions; i++) {                                                        \
+                        const int64_t ph = i / s->pooled_w, pw = i % s->pooled_w;                                    \
+                        v##B g;                                                                                      \
+                        memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                 \
+                        u##B bytes;                                                                                  \
+                        memcpy(&bytes, job->winners + (base + i) * B, sizeof bytes);                                 \
+                        const i##B winner = __builtin_convertvector(bytes, i##B);                                    \
+                        for (int64_t q = 0; q < window; q++) {                                                       \
+                            const v##B share = winner == (i##B)(int32_t)q ? g : (v##B)0;                             \
+                            const int64_t oh = ph * s->pool_h + q / s->pool_w, ow = pw * s->pool_w + q % s->pool_w; \
+                            const float *x = image + (oh * s->stride_h * wp + ow * s->stride_w) * ic;                \
+                            for (int t = 0; t < BP_TAP_CHUNK; t++) acc[t] += x[offsets[t]] * share;                  \
+                        }                                                                                            \
+                    }                                                                                                \
+                    for (int t = 0; t < BP_TAP_CHUNK && t0 + t < taps; t++) {                                        \
+                        float *target = slot + (t0 + t) * s->out_channels + cb * B;                                  \
+                        memcpy(&total, target, sizeof total);                                                        \
+                        total += acc[t];                                                                             \
+                        memcpy(target, &total, sizeof total);                                                        \
+                    }                                                                                                \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+        slot[job->partial_size - 1] = (float)(end - begin); /* images summed */                                     \
+    }
+
+BP_CONV_POOL_KERNELS(16)
+BP_CONV_POOL_KERNELS(8)
+
+// The padded input and tap table both passes read; returns 0 or 2 (out of memory).
+static int prepare(conv_pool_job *job, const bp_conv_pool_shape *s, const float *input) {
+    job->s = s;
+    float *padded = pad_input(s, input, &job->padded_h, &job->padded_w);
+    int64_t *offsets = padded ? tap_offsets(s, job->padded_w, &job->taps) : 0;
+    if (!offsets) {
+        free(padded);
+        return 2;
+    }
+    job->padded = padded;
+    job->offsets = offsets;
+    return 0;
+}
+
+static void release(conv_pool_job *job) {
+    free((void *)job->padded);
+    free((void *)job->offsets);
+}
+
+int bp_conv_maxpool_forward(const bp_conv_pool_shape *s, const float *input, const float *weight, const float *bias,
+                            float *output, uint8_t *argmax) {
+    if (s->block != 16 && s->block != 8) return 1;
+    conv_pool_job job = {.weight = weight, .bias = bias, .output = output, .argmax = argmax};
+    if (prepare(&job, s, input)) return 2;
+    int64_t items = s->batch * (s->out_channels / s->block) * s->pooled_h;
+    bp_parallel_for(items, 1, s->block == 16 ? forward_range_16 : forward_range_8, &job);
+    release(&job);
+    return 0;
+}
+
+int bp_conv_maxpool_backward_weights(const bp_conv_pool_shape *s, const float *input, const float *output_gradient,
+                                     const uint8_t *argmax, float *weight_gradient, float *bias_gradient) {
+    if (s->block != 16 && s->block != 8) return 1;
+    conv_pool_job job = {.output_gradient = output_gradient, .winners = argmax};
+    if (prepare(&job, s, input)) return 2;
+    const int64_t weights = job.taps * s->out_channels;
+    job.partial_size = weights + s->out_channels + 1;
+    job.partials = calloc((size_t)(s->batch * job.partial_size), sizeof(float));
+    if (!job.partials) {
+        release(&job);
+        return 2;
+    }
+    bp_parallel_for(s->batch, 1, s->block == 16 ? backward_range_16 : backward_range_8, &job);
+    // Each range's partial sits at its first image; summed in image order, so the same thread
+    // count gives the same bits.
+    memset(weight_gradient, 0, (size_t)weights * sizeof(float));
+    if (bias_gradient) memset(bias_gradient, 0, (size_t)s->out_channels * sizeof(float));
+    for (int64_t begin = 0; begin < s->batch; begin++) {
+        const float *slot = job.partials + begin * job.partial_size;
+        if (slot[job.partial_size - 1] == 0) continue;
+        for (int64_t i = 0; i < weights; i++) weight_gradient[i] += slot[i];
+        if (bias_gradient)
+            for (int64_t i = 0; i < s->out_channels; i++) bias_gradient[i] += slot[weights + i];
+    }
+    free(job.partials);
+    release(&job);
+    return 0;
+}
