@@ -93,13 +93,29 @@ void bp_argmax(int64_t outer, int64_t axis, int64_t inner, const float *src, flo
     }
 }
 
+typedef struct {
+    int64_t axis, inner, count;
+    const float *src;
+    const int64_t *index;
+    float *dst;
+} gather_job;
+
+// Rows [begin, end) of the output seen as [outer · count, inner].
+static void gather_rows(void *context, int64_t begin, int64_t end) {
+    const gather_job *job = (const gather_job *)context;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t o = row / job->count, j = row % job->count;
+        memcpy(job->dst + row * job->inner, job->src + (o * job->axis + job->index[j]) * job->inner,
+               (size_t)job->inner * sizeof(float));
+    }
+}
+
 void bp_gather(int64_t outer, int64_t axis, int64_t inner, const float *src, const int64_t *index,
                int64_t count, float *dst) {
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t j = 0; j < count; j++) {
-            memcpy(dst + (o * count + j) * inner, src + (o * axis + index[j]) * inner, (size_t)inner * sizeof(float));
-        }
-    }
+    // Rows of a shuffled batch are scattered through memory: both threads wait on them.
+    gather_job job = {axis, inner, count, src, index, dst};
+    int64_t grain_rows = inner > 0 ? (BP_PARALLEL_GRAIN + inner - 1) / inner : 1;
+    bp_parallel_for(outer * count, grain_rows, gather_rows, &job);
 }
 
 BP_VECTOR static void add_row(int64_t n, const float *BP_RESTRICT src, float *BP_RESTRICT dst) {

@@ -175,7 +175,7 @@ void bp_binary(bp_binary_op op, int rank, const int64_t *shape, const float *a, 
     const int64_t width = shape[rank - 1];
     if (rows == 0 || width == 0) return;
     binary_job job = {op, rank, shape, a_strides, b_strides, a, b, out};
-    int64_t grain_rows = BP_PARALLEL_GRAIN / width + 1;
+    int64_t grain_rows = (BP_PARALLEL_GRAIN + width - 1) / width;
     bp_parallel_for(rows, grain_rows, binary_slice, &job);
 }
 

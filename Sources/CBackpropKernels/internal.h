@@ -17,7 +17,7 @@
 #define BP_RESTRICT __restrict
 
 // Work below this many elements runs on the calling thread: waking the pool costs more.
-#define BP_PARALLEL_GRAIN 65536
+#define BP_PARALLEL_GRAIN 32768
 
 typedef void (*bp_range_fn)(void *context, int64_t begin, int64_t end);
 /// Runs fn over [0, n) split into one contiguous range per OpenMP thread (serial when n < grain).

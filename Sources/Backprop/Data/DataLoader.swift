@@ -61,15 +61,9 @@ public final class DataLoader: @unchecked Sendable {
 
     /// Reads the samples of one batch into fresh tensors and augments the inputs.
     func assemble(_ indices: [Int], epoch: Int, batch: Int) throws -> (inputs: Tensor, targets: Tensor) {
-        let inputSize = dataset.inputShape.elementCount
-        let targetSize = dataset.targetShape.elementCount
         let inputs = Tensor(uninitializedShape: Shape([indices.count] + dataset.inputShape.dimensions))
         let targets = Tensor(uninitializedShape: Shape([indices.count] + dataset.targetShape.dimensions))
-        for (slot, index) in indices.enumerated() {
-            try dataset.read(
-                index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + slot * inputSize, count: inputSize),
-                target: UnsafeMutableBufferPointer(start: targets.storage.pointer + slot * targetSize, count: targetSize))
-        }
+        try dataset.read(indices, inputs: inputs, targets: targets)
         if let augmentation {
             var generator = RandomGenerator(seed: seed ^ (UInt64(epoch) << 32 | UInt64(batch)) &* 0xD1B5_4A32_D192_ED03)
             augmentation.apply(to: inputs, generator: &generator)

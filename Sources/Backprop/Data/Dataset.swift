@@ -9,9 +9,22 @@ public protocol Dataset: Sendable {
     var targetShape: Shape { get }
     /// Copies sample `index` into `input` (inputShape.elementCount floats) and `target`.
     func read(_ index: Int, input: UnsafeMutableBufferPointer<Float>, target: UnsafeMutableBufferPointer<Float>) throws
+    /// Copies the samples at `indices` into consecutive rows of `inputs` and `targets` (a batch);
+    /// by default one ``read(_:input:target:)`` per sample.
+    func read(_ indices: [Int], inputs: Tensor, targets: Tensor) throws
 }
 
 extension Dataset {
+    public func read(_ indices: [Int], inputs: Tensor, targets: Tensor) throws {
+        let inputSize = inputShape.elementCount
+        let targetSize = targetShape.elementCount
+        for (slot, index) in indices.enumerated() {
+            try read(
+                index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + slot * inputSize, count: inputSize),
+                target: UnsafeMutableBufferPointer(start: targets.storage.pointer + slot * targetSize, count: targetSize))
+        }
+    }
+
     /// The target of sample `index` (its class label for classification data).
     public func target(at index: Int) throws -> [Float] {
         var input = [Float](repeating: 0, count: inputShape.elementCount)
@@ -107,6 +120,18 @@ public struct TensorDataset: Dataset {
         precondition(index >= 0 && index < count, "TensorDataset: index \(index) out of range 0..<\(count)")
         input.baseAddress!.update(from: inputs.storage.pointer + index * input.count, count: input.count)
         target.baseAddress!.update(from: targets.storage.pointer + index * target.count, count: target.count)
+    }
+
+    /// One gather per tensor on the backend (both threads copy rows).
+    public func read(_ indices: [Int], inputs batchInputs: Tensor, targets batchTargets: Tensor) throws {
+        for index in indices {
+            precondition(index >= 0 && index < count, "TensorDataset: index \(index) out of range 0..<\(count)")
+        }
+        let backend = Backends.current
+        backend.gather(
+            outer: 1, axis: count, inner: inputShape.elementCount, inputs.storage, indices: indices, into: batchInputs.storage)
+        backend.gather(
+            outer: 1, axis: count, inner: targetShape.elementCount, targets.storage, indices: indices, into: batchTargets.storage)
     }
 }
 

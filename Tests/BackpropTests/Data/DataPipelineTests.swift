@@ -28,6 +28,25 @@ struct DataPipelineTests {
         #expect(try collect(dropping.batches(epoch: 1)).count == 2 && dropping.batchCount() == 2)
     }
 
+    /// A tensor dataset reads a batch with one gather per tensor (split across threads when large);
+    /// it must hold what reading each sample gives.
+    @Test func batchReadEqualsSampleReads() throws {
+        let count = 300
+        let inputs = Tensor((0..<(count * 28 * 28)).map { Float($0 % 9973) }, shape: [count, 28, 28, 1])
+        let targets = Tensor((0..<count).map { Float($0 % 10) }, shape: [count])
+        let dataset = TensorDataset(inputs: inputs, targets: targets)
+        var generator = RandomGenerator(seed: 5)
+        let indices = (0..<256).map { _ in Int(generator.next() % UInt64(count)) }
+        let batch = (Tensor.zeros([256, 28, 28, 1]), Tensor.zeros([256]))
+        try dataset.read(indices, inputs: batch.0, targets: batch.1)
+        let subset = dataset.subset(indices)  // the protocol's default: one read per sample
+        let expected = (Tensor.zeros([256, 28, 28, 1]), Tensor.zeros([256]))
+        try subset.read(Array(0..<256), inputs: expected.0, targets: expected.1)
+        #expect(batch.0.scalars == expected.0.scalars)
+        #expect(batch.1.scalars == expected.1.scalars)
+        #expect(batch.1.scalars[7] == Float(indices[7] % 10))
+    }
+
     @Test func prefetchingGivesExactlyTheSameBatches() throws {
         let augmentation = Augmentation(.horizontalFlip, .shift(1), .noise(standardDeviation: 0.1), .erase(size: 1))
         let inline = DataLoader(Self.numbered(50), batchSize: 8, shuffle: true, seed: 3, augmentation: augmentation, prefetch: false)
