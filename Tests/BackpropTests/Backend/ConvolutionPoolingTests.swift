@@ -23,6 +23,10 @@ struct ConvolutionPoolingTests {
         Layer(name: "the CNN preset's first layer (1→32, 3×3 same, 2×2 pool)", image: [3, 10, 10, 1], kernel: (3, 3), outputChannels: 32),
         Layer(name: "AVX2's block of 8", image: [2, 8, 8, 1], kernel: (3, 3), outputChannels: 16, block: 8),
         Layer(
+            name: "1 channel, 5×5 valid: the last group of 4 windows overlaps the one before", image: [2, 14, 14, 1], kernel: (5, 5),
+            outputChannels: 16, padding: .valid),
+        Layer(name: "1 channel, fewer than 4 windows in a row", image: [1, 6, 6, 1], kernel: (3, 3), outputChannels: 16),
+        Layer(
             name: "RGB, 5×5 valid (75 taps, in chunks of 9)", image: [2, 13, 12, 3], kernel: (5, 5), outputChannels: 16, padding: .valid),
         Layer(
             name: "2 channels, stride (2, 1), dilation (2, 1), explicit padding, 3×3 windows leaving a remainder",
