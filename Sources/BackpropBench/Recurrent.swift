@@ -12,7 +12,7 @@ func benchmarkRecurrent(_ preset: Architecture.Preset, epochs: Int, dataDirector
     model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
     let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
-    let training = Double(train.count) / median(Array(seconds.dropFirst().isEmpty ? seconds[...] : seconds.dropFirst()))
+    let training = Double(train.count) / steadyEpochSeconds(seconds)
     let inference = inferenceRate(model, test.inputs)
     let outputs = model.predict(test.inputs, batchSize: 256)
     let predicted = outputs.argmax(alongAxis: 1).scalars

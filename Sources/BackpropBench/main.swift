@@ -102,6 +102,12 @@ func inferenceRate(_ model: Model, _ x: Tensor) -> Double {
     return median(rates)
 }
 
+/// Seconds per epoch once warm: the median of the epochs after the first (which compiles kernels
+/// and fills caches), or the only epoch when there is one.
+func steadyEpochSeconds(_ seconds: [Double]) -> Double {
+    median(seconds.count > 1 ? Array(seconds.dropFirst()) : seconds)
+}
+
 /// The one JSON line Benchmarks/compare-all.sh reads.
 func printSummary(_ workload: String, training: Double, inference: Double, forwardFLOPs: Double, accuracy: Double? = nil) {
     var summary: [String: Any] = [
@@ -123,7 +129,7 @@ func benchmarkMLP(epochs: Int, dataDirectory: String) throws {
     let model = peersMLP()
     let history = model.fit(train.inputs, train.labels, batchSize: 128, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
-    let perEpoch = median(Array(seconds.dropFirst()))
+    let perEpoch = steadyEpochSeconds(seconds)
     let samplesPerSecond = Double(train.count) / perEpoch
     let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
     let gflops = 3 * 1.07e6 * samplesPerSecond / 1e9
@@ -168,7 +174,7 @@ func benchmarkCNN(epochs: Int, dataDirectory: String) throws {
     let model = peersCNN()
     let history = model.fit(train.inputs, train.labels, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
-    let perEpoch = median(Array(seconds.dropFirst()))
+    let perEpoch = steadyEpochSeconds(seconds)
     let samplesPerSecond = Double(train.count) / perEpoch
     let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
     print("CNN (2 conv + 2 pool + 2 dense), batch 64, Adam, Fashion-MNIST, \(epochs) epochs on \(Backends.current.name)")
@@ -195,7 +201,7 @@ func benchmarkResNet(epochs: Int, dataDirectory: String) throws {
     model.compile(optimizer: Adam(learningRate: 1e-3), loss: .softmaxCrossEntropy, metrics: [.accuracy])
     let history = model.fit(x, y, batchSize: 64, epochs: epochs, seed: 0, verbose: false)
     let seconds = history.epochs.map(\.seconds)
-    let perEpoch = median(Array(seconds.dropFirst()))
+    let perEpoch = steadyEpochSeconds(seconds)
     let samplesPerSecond = Double(count) / perEpoch
     let accuracy = model.evaluate(test.inputs, test.labels)["accuracy"] ?? .nan
     let flops = resNetForwardFLOPs
@@ -294,7 +300,7 @@ func benchmarkAugmentation(epochs: Int, dataDirectory: String) throws {
         let loader = DataLoader(
             dataset, batchSize: 64, shuffle: true, seed: 0, augmentation: augment ? augmentation : nil, prefetch: prefetch)
         let history = try model.fit(loader, epochs: epochs, verbose: false)
-        let rate = Double(train.count) / median(Array(history.epochs.map(\.seconds).dropFirst()))
+        let rate = Double(train.count) / steadyEpochSeconds(history.epochs.map(\.seconds))
         if baseline == 0 { baseline = rate }
         print(
             "  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)

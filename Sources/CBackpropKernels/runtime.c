@@ -60,11 +60,17 @@ static void run_slice(void *data) {
     if (begin < end) job->fn(job->context, begin, end);
 }
 
+// Set on helper threads (the data loader's prefetch thread): a parallel region opened there would
+// start a second OpenMP pool beside the training thread's.
+static _Thread_local int serial_thread;
+
+void bp_set_serial_thread(int serial) { serial_thread = serial; }
+
 void bp_parallel_for(int64_t n, int64_t grain, bp_range_fn fn, void *context) {
     if (n <= 0) return;
     resolve_runtime();
     // Inside a parallel region (a slice of bp_parallel_slices) the loop runs on its own thread.
-    if (!gomp_parallel || n < grain || omp_max_threads() < 2 || omp_in_parallel_fn()) {
+    if (serial_thread || !gomp_parallel || n < grain || omp_max_threads() < 2 || omp_in_parallel_fn()) {
         fn(context, 0, n);
         return;
     }

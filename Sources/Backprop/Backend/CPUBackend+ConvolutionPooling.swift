@@ -7,12 +7,13 @@ import CBackpropKernels
 
 extension CPUBackend {
     /// The fused kernel's shape, or nil when the pair runs as oneDNN's two kernels: it needs at most
-    /// 4 input channels, an input that wants no gradient, output channels that fill the channel
-    /// block, and pooling windows that tile without padding.
+    /// 4 input channels, an input that wants no gradient, no negative padding, output channels that
+    /// fill the channel block, and pooling windows that tile without padding.
     func fusedConvolutionPoolShape(
         _ convolution: ConvolutionGeometry, _ pooling: PoolingGeometry, inputGradientNeeded: Bool
     ) -> bp_conv_pool_shape? {
         guard !inputGradientNeeded, activationBlock > 0, convolution.inputChannels <= 4,
+            convolution.padTop >= 0, convolution.padLeft >= 0,  // negative explicit padding crops: oneDNN's path decides
             convolution.outputChannels % activationBlock == 0, pooling.kind == .max,
             pooling.kernelHeight == pooling.strideHeight, pooling.kernelWidth == pooling.strideWidth,
             pooling.kernelHeight * pooling.kernelWidth <= 255,

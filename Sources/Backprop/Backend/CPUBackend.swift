@@ -341,3 +341,10 @@ extension BinaryOperation {
         }
     }
 }
+
+extension Backends {
+    /// Runs the C kernels called on this thread on it alone: for helper threads (the data loader's
+    /// prefetch thread), where a parallel region would start a second OpenMP pool competing with the
+    /// training thread's for the same cores.
+    static func keepKernelsOnThisThread() { bp_set_serial_thread(1) }
+}

@@ -164,6 +164,7 @@ private final class PrefetchChannel: @unchecked Sendable {
     }
 
     func run() {
+        Backends.keepKernelsOnThisThread()
         defer {
             condition.lock()
             finished = true

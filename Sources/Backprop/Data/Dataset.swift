@@ -15,9 +15,18 @@ public protocol Dataset: Sendable {
 }
 
 extension Dataset {
+    /// Traps with a message unless the batch tensors hold `count` samples of this dataset's shapes.
+    func checkBatch(_ count: Int, inputs: Tensor, targets: Tensor) {
+        precondition(
+            inputs.elementCount == count * inputShape.elementCount && targets.elementCount == count * targetShape.elementCount,
+            "Dataset.read: \(count) samples of \(inputShape) and \(targetShape) do not fit batch tensors \(inputs.shape) and \(targets.shape)"
+        )
+    }
+
     public func read(_ indices: [Int], inputs: Tensor, targets: Tensor) throws {
         let inputSize = inputShape.elementCount
         let targetSize = targetShape.elementCount
+        checkBatch(indices.count, inputs: inputs, targets: targets)
         for (slot, index) in indices.enumerated() {
             try read(
                 index, input: UnsafeMutableBufferPointer(start: inputs.storage.pointer + slot * inputSize, count: inputSize),
@@ -124,6 +133,7 @@ public struct TensorDataset: Dataset {
 
     /// One gather per tensor on the backend (both threads copy rows).
     public func read(_ indices: [Int], inputs batchInputs: Tensor, targets batchTargets: Tensor) throws {
+        checkBatch(indices.count, inputs: batchInputs, targets: batchTargets)
         for index in indices {
             precondition(index >= 0 && index < count, "TensorDataset: index \(index) out of range 0..<\(count)")
         }

@@ -30,6 +30,9 @@ void bp_clear_stop_signal(void);
 /// 16), so one parallel region can hold a long serial computation per slice (the time loop of a
 /// recurrent layer over its rows); inside it, oneDNN and these kernels run on the calling thread.
 void bp_parallel_slices(int64_t n, void (*fn)(void *context, int64_t begin, int64_t end), void *context);
+/// Keeps the parallel kernels called on this thread serial (1) or not (0, the default): for helper
+/// threads, where a parallel region would start a second OpenMP pool.
+void bp_set_serial_thread(int serial);
 /// Whether a training loop is running (signals then stop it between steps).
 void bp_set_training_active(int active);
 

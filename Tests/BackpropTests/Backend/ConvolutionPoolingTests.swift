@@ -86,6 +86,10 @@ struct ConvolutionPoolingTests {
         #expect(!Self.fusedShapeApplies(wide, backend))
         let overlapping = Layer(name: "", image: [1, 6, 6, 1], kernel: (3, 3), outputChannels: 16, pool: (3, 3))
         #expect(Self.fusedShapeApplies(overlapping, backend))
+        // Negative explicit padding crops the input; the fused kernel's padded copy cannot.
+        let cropped = Layer(
+            name: "", image: [1, 6, 6, 1], kernel: (3, 3), outputChannels: 16, padding: .explicit(top: -1, left: 0, bottom: 1, right: 1))
+        #expect(!Self.fusedShapeApplies(cropped, backend))
         // With an input gradient the pair runs as two kernels and still gives every gradient.
         let layer = Self.layers[0]
         let (cpu, reference) = [backend as any Backend, ReferenceBackend()].map { backend in
