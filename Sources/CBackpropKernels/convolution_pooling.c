@@ -67,64 +67,6 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
     typedef int32_t i##B __attribute__((ext_vector_type(B)));                                                        \
     typedef uint8_t u##B __attribute__((ext_vector_type(B)));                                                        \
                                                                                                                       \
-    /* One input channel, stride and dilation 1, 2×2 windows (a grayscale first layer): the four   */              \
-    /* positions of 4 windows in 16 registers, their inputs at fixed distances from two row pointers. */            \
-    BP_VECTOR static void forward_gray_range_##B(void *context, int64_t begin, int64_t end) {                       \
-        const conv_pool_job *job = context;                                                                          \
-        const bp_conv_pool_shape *s = job->s;                                                                        \
-        const int64_t blocks = s->out_channels / B, oc = s->out_channels;                                            \
-        const int64_t wp = job->padded_w, hp = job->padded_h;                                                        \
-        for (int64_t item = begin; item < end; item++) {                                                             \
-            const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks; \
-            v##B bias = 0;                                                                                           \
-            if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                          \
-            const float *w = job->weight + cb * B;                                                                   \
-            const float *image = job->padded + n * hp * wp;                                                          \
-            const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;                           \
-            for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += 4) {                                                     \
-                /* The last group starts further left when fewer than 4 windows remain (recomputed twice). */         \
-                const int64_t first = pw0 + 4 <= s->pooled_w ? pw0 : (s->pooled_w >= 4 ? s->pooled_w - 4 : 0);        \
-                const int64_t columns = s->pooled_w - first < 4 ? s->pooled_w - first : 4;                           \
-                v##B acc[16];                                                                                        \
-                for (int k = 0; k < 16; k++) acc[k] = bias;                                                          \
-                for (int64_t kh = 0; kh < s->kernel_h; kh++) {                                                       \
-                    for (int64_t kw = 0; kw < s->kernel_w; kw++) {                                                   \
-                        v##B wv;                                                                                     \
-                        memcpy(&wv, w + (kh * s->kernel_w + kw) * oc, sizeof wv);                                    \
-                        const float *r0 = image + (2 * ph + kh) * wp + 2 * first + kw, *r1 = r0 + wp;                \
-                        if (columns == 4) {                                                                          \
-                            for (int p = 0; p < 4; p++) {                                                            \
-                                acc[4 * p] += r0[2 * p] * wv;                                                        \
-                                acc[4 * p + 1] += r0[2 * p + 1] * wv;                                                \
-                                acc[4 * p + 2] += r1[2 * p] * wv;                                                    \
-                                acc[4 * p + 3] += r1[2 * p + 1] * wv;                                                \
-                            }                                                                                        \
-                        } else {                                                                                     \
-                            for (int p = 0; p < columns; p++) {                                                      \
-                                acc[4 * p] += r0[2 * p] * wv;                                                        \
-                                acc[4 * p + 1] += r0[2 * p + 1] * wv;                                                \
-                                acc[4 * p + 2] += r1[2 * p] * wv;                                                    \
-                                acc[4 * p + 3] += r1[2 * p + 1] * wv;                                                \
-                            }                                                                                        \
-                        }                                                                                            \
-                    }                                                                                                \
-                }                                                                                                    \
-                for (int p = 0; p < columns; p++) {                                                                  \
-                    v##B best = acc[4 * p];                                                                          \
-                    i##B winner = 0;                                                                                 \
-                    for (int q = 1; q < 4; q++) { /* strictly greater: the first maximum wins, NaN never replaces */ \
-                        i##B greater = acc[4 * p + q] > best;                                                        \
-                        best = greater ? acc[4 * p + q] : best;                                                      \
-                        winner = greater ? (i##B)(int32_t)q : winner;                                                \
-                    }                                                                                                \
-                    const u##B bytes = __builtin_convertvector(winner, u##B);                                        \
-                    memcpy(job->output + (out_base + first + p) * B, &best, sizeof best);                            \
-                    memcpy(job->argmax + (out_base + first + p) * B, &bytes, sizeof bytes);                          \
-                }                                                                                                    \
-            }                                                                                                        \
-        }                                                                                                            \
-    }                                                                                                                \
-                                                                                                                      \
     /* Items are (n, channel block, pooled row); BP_COLUMNS pooled columns at a time. */                            \
     BP_VECTOR static void forward_range_##B(void *context, int64_t begin, int64_t end) {                            \
         const conv_pool_job *job = context;                                                                          \
@@ -177,54 +119,6 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
                 }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
-    }                                                                                                                \
-                                                                                                                      \
-    /* The grayscale 3×3 case of backward_range: the nine taps in registers, each window's 4×4 input */             \
-    /* patch read at fixed distances from four row pointers. */                                                      \
-    BP_VECTOR static void backward_gray3_range_##B(void *context, int64_t begin, int64_t end) {                     \
-        const conv_pool_job *job = context;                                                                          \
-        const bp_conv_pool_shape *s = job->s;                                                                        \
-        const int64_t blocks = s->out_channels / B, wp = job->padded_w, hp = job->padded_h;                          \
-        const int64_t positions = s->pooled_h * s->pooled_w;                                                         \
-        float *slot = job->partials + begin * job->partial_size;                                                     \
-        float *bias_slot = slot + 9 * s->out_channels;                                                               \
-        for (int64_t n = begin; n < end; n++) {                                                                      \
-            const float *image = job->padded + n * hp * wp;                                                          \
-            for (int64_t cb = 0; cb < blocks; cb++) {                                                                \
-                const int64_t base = (n * blocks + cb) * positions;                                                  \
-                v##B acc[9], db = 0;                                                                                 \
-                for (int t = 0; t < 9; t++) acc[t] = 0;                                                              \
-                for (int64_t i = 0; i < positions; i++) {                                                            \
-                    const int64_t ph = i / s->pooled_w, pw = i % s->pooled_w;                                        \
-                    v##B g;                                                                                          \
-                    memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                     \
-                    db += g;                                                                                         \
-                    u##B bytes;                                                                                      \
-                    memcpy(&bytes, job->winners + (base + i) * B, sizeof bytes);                                     \
-                    const i##B winner = __builtin_convertvector(bytes, i##B);                                        \
-                    v##B share[4];                                                                                   \
-                    for (int q = 0; q < 4; q++) share[q] = winner == (i##B)(int32_t)q ? g : (v##B)0;                 \
-                    const float *row[4];                                                                             \
-                    row[0] = image + 2 * ph * wp + 2 * pw;                                                           \
-                    for (int a = 1; a < 4; a++) row[a] = row[a - 1] + wp;                                            \
-                    for (int kh = 0; kh < 3; kh++)                                                                   \
-                        for (int kw = 0; kw < 3; kw++)                                                               \
-                            acc[kh * 3 + kw] += row[kh][kw] * share[0] + row[kh][kw + 1] * share[1] +                \
-                                                row[kh + 1][kw] * share[2] + row[kh + 1][kw + 1] * share[3];         \
-                }                                                                                                    \
-                v##B total;                                                                                          \
-                for (int t = 0; t < 9; t++) {                                                                        \
-                    float *target = slot + t * s->out_channels + cb * B;                                             \
-                    memcpy(&total, target, sizeof total);                                                            \
-                    total += acc[t];                                                                                 \
-                    memcpy(target, &total, sizeof total);                                                            \
-                }                                                                                                    \
-                memcpy(&total, bias_slot + cb * B, sizeof total);                                                    \
-                total += db;                                                                                         \
-                memcpy(bias_slot + cb * B, &total, sizeof total);                                                    \
-            }                                                                                                        \
-        }                                                                                                            \
-        slot[job->partial_size - 1] = (float)(end - begin); /* images summed */                                     \
     }                                                                                                                \
                                                                                                                       \
     /* Items are images; each range sums into its own partial gradient, BP_TAP_CHUNK taps of one */                 \
@@ -284,6 +178,131 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
 BP_CONV_POOL_KERNELS(16)
 BP_CONV_POOL_KERNELS(8)
 
+// Register-blocked paths for 1 or 3 input channels (grayscale and RGB first layers), stride and
+// dilation 1, 2×2 windows; IC is a constant, so every input sits at a fixed distance from a row
+// pointer.
+#define BP_CONV_POOL_NARROW(B, IC)                                                                                    \
+    /* IC input channels (1: grayscale, 3: RGB), stride and dilation 1, 2×2 windows: the four positions */         \
+    /* of 4 windows in 16 registers, their inputs at fixed distances from two row pointers. */                       \
+    BP_VECTOR static void forward_narrow_range_##B##_##IC(void *context, int64_t begin, int64_t end) {                       \
+        const conv_pool_job *job = context;                                                                          \
+        const bp_conv_pool_shape *s = job->s;                                                                        \
+        const int64_t blocks = s->out_channels / B, oc = s->out_channels;                                            \
+        const int64_t wp = job->padded_w, hp = job->padded_h;                                                        \
+        for (int64_t item = begin; item < end; item++) {                                                             \
+            const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks; \
+            v##B bias = 0;                                                                                           \
+            if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                          \
+            const float *w = job->weight + cb * B;                                                                   \
+            const float *image = job->padded + n * hp * wp * IC;                                                          \
+            const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;                           \
+            for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += 4) {                                                     \
+                /* The last group starts further left when fewer than 4 windows remain (recomputed twice). */         \
+                const int64_t first = pw0 + 4 <= s->pooled_w ? pw0 : (s->pooled_w >= 4 ? s->pooled_w - 4 : 0);        \
+                const int64_t columns = s->pooled_w - first < 4 ? s->pooled_w - first : 4;                           \
+                v##B acc[16];                                                                                        \
+                for (int k = 0; k < 16; k++) acc[k] = bias;                                                          \
+                for (int64_t kh = 0; kh < s->kernel_h; kh++) {                                                       \
+                    for (int64_t kw = 0; kw < s->kernel_w; kw++) {                                                   \
+                        const float *r0 = image + ((2 * ph + kh) * wp + 2 * first + kw) * IC, *r1 = r0 + wp * IC;    \
+                        for (int c = 0; c < IC; c++) {                                                               \
+                            v##B wv;                                                                                 \
+                            memcpy(&wv, w + ((kh * s->kernel_w + kw) * IC + c) * oc, sizeof wv);                     \
+                            if (columns == 4) {                                                                      \
+                                for (int p = 0; p < 4; p++) {                                                        \
+                                    acc[4 * p] += r0[2 * p * IC + c] * wv;                                           \
+                                    acc[4 * p + 1] += r0[(2 * p + 1) * IC + c] * wv;                                 \
+                                    acc[4 * p + 2] += r1[2 * p * IC + c] * wv;                                       \
+                                    acc[4 * p + 3] += r1[(2 * p + 1) * IC + c] * wv;                                 \
+                                }                                                                                    \
+                            } else {                                                                                 \
+                                for (int p = 0; p < columns; p++) {                                                  \
+                                    acc[4 * p] += r0[2 * p * IC + c] * wv;                                           \
+                                    acc[4 * p + 1] += r0[(2 * p + 1) * IC + c] * wv;                                 \
+                                    acc[4 * p + 2] += r1[2 * p * IC + c] * wv;                                       \
+                                    acc[4 * p + 3] += r1[(2 * p + 1) * IC + c] * wv;                                 \
+                                }                                                                                    \
+                            }                                                                                        \
+                        }                                                                                            \
+                    }                                                                                                \
+                }                                                                                                    \
+                for (int p = 0; p < columns; p++) {                                                                  \
+                    v##B best = acc[4 * p];                                                                          \
+                    i##B winner = 0;                                                                                 \
+                    for (int q = 1; q < 4; q++) { /* strictly greater: the first maximum wins, NaN never replaces */ \
+                        i##B greater = acc[4 * p + q] > best;                                                        \
+                        best = greater ? acc[4 * p + q] : best;                                                      \
+                        winner = greater ? (i##B)(int32_t)q : winner;                                                \
+                    }                                                                                                \
+                    const u##B bytes = __builtin_convertvector(winner, u##B);                                        \
+                    memcpy(job->output + (out_base + first + p) * B, &best, sizeof best);                            \
+                    memcpy(job->argmax + (out_base + first + p) * B, &bytes, sizeof bytes);                          \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+    }                                                                                                                \
+                                                                                                                      \
+    /* The 3×3, 2×2-window case of backward_range for IC channels: one channel's nine taps at a time in */          \
+    /* registers, each window's 4×4 input patch read at fixed distances from four row pointers. */                   \
+    BP_VECTOR static void backward_narrow3_range_##B##_##IC(void *context, int64_t begin, int64_t end) {                     \
+        const conv_pool_job *job = context;                                                                          \
+        const bp_conv_pool_shape *s = job->s;                                                                        \
+        const int64_t blocks = s->out_channels / B, wp = job->padded_w, hp = job->padded_h;                          \
+        const int64_t positions = s->pooled_h * s->pooled_w;                                                         \
+        float *slot = job->partials + begin * job->partial_size;                                                     \
+        float *bias_slot = slot + 9 * IC * s->out_channels;                                                               \
+        for (int64_t n = begin; n < end; n++) {                                                                      \
+            const float *image = job->padded + n * hp * wp * IC;                                                          \
+            for (int64_t cb = 0; cb < blocks; cb++) {                                                                \
+                const int64_t base = (n * blocks + cb) * positions;                                                  \
+                v##B db = 0, total;                                                                                  \
+                for (int c = 0; c < IC; c++) {                                                                       \
+                v##B acc[9];                                                                                         \
+                for (int t = 0; t < 9; t++) acc[t] = 0;                                                              \
+                for (int64_t i = 0; i < positions; i++) {                                                            \
+                    const int64_t ph = i / s->pooled_w, pw = i % s->pooled_w;                                        \
+                    v##B g;                                                                                          \
+                    memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                     \
+                    if (c == 0) db += g;                                                                             \
+                    u##B bytes;                                                                                      \
+                    memcpy(&bytes, job->winners + (base + i) * B, sizeof bytes);                                     \
+                    const i##B winner = __builtin_convertvector(bytes, i##B);                                        \
+                    v##B share[4];                                                                                   \
+                    for (int q = 0; q < 4; q++) share[q] = winner == (i##B)(int32_t)q ? g : (v##B)0;                 \
+                    const float *row[4];                                                                             \
+                    row[0] = image + (2 * ph * wp + 2 * pw) * IC + c;                                                \
+                    for (int a = 1; a < 4; a++) row[a] = row[a - 1] + wp * IC;                                       \
+                    for (int kh = 0; kh < 3; kh++)                                                                   \
+                        for (int kw = 0; kw < 3; kw++)                                                               \
+                            acc[kh * 3 + kw] += row[kh][kw * IC] * share[0] + row[kh][(kw + 1) * IC] * share[1] +    \
+                                                row[kh + 1][kw * IC] * share[2] + row[kh + 1][(kw + 1) * IC] * share[3]; \
+                }                                                                                                    \
+                for (int t = 0; t < 9; t++) { /* tap (kh, kw) of channel c is HWIO row t·IC + c */                   \
+                    float *target = slot + (t * IC + c) * s->out_channels + cb * B;                                  \
+                    memcpy(&total, target, sizeof total);                                                            \
+                    total += acc[t];                                                                                 \
+                    memcpy(target, &total, sizeof total);                                                            \
+                }                                                                                                    \
+                }                                                                                                    \
+                memcpy(&total, bias_slot + cb * B, sizeof total);                                                    \
+                total += db;                                                                                         \
+                memcpy(bias_slot + cb * B, &total, sizeof total);                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+        slot[job->partial_size - 1] = (float)(end - begin); /* images summed */                                     \
+    }                                                                                                                \
+
+BP_CONV_POOL_NARROW(16, 1)
+BP_CONV_POOL_NARROW(16, 3)
+BP_CONV_POOL_NARROW(8, 1)
+BP_CONV_POOL_NARROW(8, 3)
+
+// Whether the register-blocked paths apply: 1 or 3 channels, stride and dilation 1, 2×2 windows.
+static int narrow(const bp_conv_pool_shape *s) {
+    return (s->in_channels == 1 || s->in_channels == 3) && s->pool_h == 2 && s->pool_w == 2 && s->stride_h == 1 &&
+           s->stride_w == 1 && s->dilation_h == 1 && s->dilation_w == 1;
+}
+
 // The padded input and tap table both passes read; returns 0 or 2 (out of memory).
 static int prepare(conv_pool_job *job, const bp_conv_pool_shape *s, const float *input) {
     job->s = s;
@@ -309,10 +328,11 @@ int bp_conv_maxpool_forward(const bp_conv_pool_shape *s, const float *input, con
     conv_pool_job job = {.weight = weight, .bias = bias, .output = output, .argmax = argmax};
     if (prepare(&job, s, input)) return 2;
     int64_t items = s->batch * (s->out_channels / s->block) * s->pooled_h;
-    const int gray = s->in_channels == 1 && s->pool_h == 2 && s->pool_w == 2 && s->stride_h == 1 && s->stride_w == 1 &&
-                     s->dilation_h == 1 && s->dilation_w == 1;
-    bp_range_fn kernel = s->block == 16 ? (gray ? forward_gray_range_16 : forward_range_16)
-                                        : (gray ? forward_gray_range_8 : forward_range_8);
+    bp_range_fn kernel = s->block == 16 ? forward_range_16 : forward_range_8;
+    if (narrow(s)) {
+        if (s->in_channels == 1) kernel = s->block == 16 ? forward_narrow_range_16_1 : forward_narrow_range_8_1;
+        else kernel = s->block == 16 ? forward_narrow_range_16_3 : forward_narrow_range_8_3;
+    }
     bp_parallel_for(items, 1, kernel, &job);
     release(&job);
     return 0;
@@ -330,10 +350,11 @@ int bp_conv_maxpool_backward_weights(const bp_conv_pool_shape *s, const float *i
         release(&job);
         return 2;
     }
-    const int gray3 = s->in_channels == 1 && s->kernel_h == 3 && s->kernel_w == 3 && s->pool_h == 2 && s->pool_w == 2 &&
-                      s->stride_h == 1 && s->stride_w == 1 && s->dilation_h == 1 && s->dilation_w == 1;
-    bp_range_fn kernel = s->block == 16 ? (gray3 ? backward_gray3_range_16 : backward_range_16)
-                                        : (gray3 ? backward_gray3_range_8 : backward_range_8);
+    bp_range_fn kernel = s->block == 16 ? backward_range_16 : backward_range_8;
+    if (narrow(s) && s->kernel_h == 3 && s->kernel_w == 3) {
+        if (s->in_channels == 1) kernel = s->block == 16 ? backward_narrow3_range_16_1 : backward_narrow3_range_8_1;
+        else kernel = s->block == 16 ? backward_narrow3_range_16_3 : backward_narrow3_range_8_3;
+    }
     bp_parallel_for(s->batch, 1, kernel, &job);
     // Each range's partial sits at its first image; summed in image order, so the same thread
     // count gives the same bits.

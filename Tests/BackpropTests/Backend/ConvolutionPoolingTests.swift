@@ -26,6 +26,8 @@ struct ConvolutionPoolingTests {
             name: "1 channel, 5×5 valid: the last group of 4 windows overlaps the one before", image: [2, 14, 14, 1], kernel: (5, 5),
             outputChannels: 16, padding: .valid),
         Layer(name: "1 channel, fewer than 4 windows in a row", image: [1, 6, 6, 1], kernel: (3, 3), outputChannels: 16),
+        Layer(name: "RGB 3×3 same (a CIFAR first layer)", image: [2, 10, 12, 3], kernel: (3, 3), outputChannels: 32),
+        Layer(name: "RGB 3×3, block 8", image: [1, 8, 6, 3], kernel: (3, 3), outputChannels: 16, block: 8),
         Layer(
             name: "RGB, 5×5 valid (75 taps, in chunks of 9)", image: [2, 13, 12, 3], kernel: (5, 5), outputChannels: 16, padding: .valid),
         Layer(
