@@ -61,6 +61,16 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
     return offsets;
 }
 
+// The locals of one forward item (n, channel block cb, pooled row ph): the block's bias and
+// weights, the image (`channels` per pixel) and where the item's pooled outputs start.
+#define BP_FORWARD_ITEM(B, channels)                                                                                  \
+    const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks;         \
+    v##B bias = 0;                                                                                                   \
+    if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                                  \
+    const float *w = job->weight + cb * B;                                                                           \
+    const float *image = job->padded + n * hp * wp * (channels);                                                     \
+    const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;
+
 // One version per channel block B (16: AVX-512 registers, 8: AVX2), each multi-versioned.
 #define BP_CONV_POOL_KERNELS(B)                                                                                       \
     typedef float v##B __attribute__((ext_vector_type(B)));                                                         \
@@ -75,12 +85,7 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
         const int64_t wp = job->padded_w, hp = job->padded_h, window = s->pool_h * s->pool_w, taps = job->taps;      \
         const int64_t *offsets = job->offsets;                                                                       \
         for (int64_t item = begin; item < end; item++) {                                                             \
-            const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks; \
-            v##B bias = 0;                                                                                           \
-            if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                          \
-            const float *w = job->weight + cb * B;                                                                   \
-            const float *image = job->padded + n * hp * wp * ic;                                                     \
-            const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;                           \
+            BP_FORWARD_ITEM(B, ic)                                                                                   \
             for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += BP_COLUMNS) {                                            \
                 v##B best[BP_COLUMNS];                                                                               \
                 i##B winner[BP_COLUMNS];                                                                             \
@@ -190,12 +195,7 @@ BP_CONV_POOL_KERNELS(8)
         const int64_t blocks = s->out_channels / B, oc = s->out_channels;                                            \
         const int64_t wp = job->padded_w, hp = job->padded_h;                                                        \
         for (int64_t item = begin; item < end; item++) {                                                             \
-            const int64_t ph = item % s->pooled_h, cb = item / s->pooled_h % blocks, n = item / s->pooled_h / blocks; \
-            v##B bias = 0;                                                                                           \
-            if (job->bias) memcpy(&bias, job->bias + cb * B, sizeof bias);                                          \
-            const float *w = job->weight + cb * B;                                                                   \
-            const float *image = job->padded + n * hp * wp * IC;                                                          \
-            const int64_t out_base = ((n * blocks + cb) * s->pooled_h + ph) * s->pooled_w;                           \
+            BP_FORWARD_ITEM(B, IC)                                                                                   \
             for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += 4) {                                                     \
                 /* The last group starts further left when fewer than 4 windows remain (recomputed twice). */         \
                 const int64_t first = pw0 + 4 <= s->pooled_w ? pw0 : (s->pooled_w >= 4 ? s->pooled_w - 4 : 0);        \
