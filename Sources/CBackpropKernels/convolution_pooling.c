@@ -8,6 +8,15 @@
 #include "internal.h"
 #include <stdlib.h>
 
+// *target += value for a vector `value` stored at an unaligned float pointer.
+#define BP_ADD_TO(target, value)                                                                                      \
+    do {                                                                                                              \
+        __typeof__(value) sum_;                                                                                       \
+        memcpy(&sum_, (target), sizeof sum_);                                                                         \
+        sum_ += (value);                                                                                              \
+        memcpy((target), &sum_, sizeof sum_);                                                                         \
+    } while (0)
+
 // Columns of pooled outputs computed together (independent FMA chains).
 #define BP_COLUMNS 8
 
@@ -146,10 +155,7 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
                     memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                     \
                     db += g;                                                                                         \
                 }                                                                                                    \
-                v##B total;                                                                                          \
-                memcpy(&total, bias_slot + cb * B, sizeof total);                                                    \
-                total += db;                                                                                         \
-                memcpy(bias_slot + cb * B, &total, sizeof total);                                                    \
+                BP_ADD_TO(bias_slot + cb * B, db);                                                                   \
                 for (int64_t t0 = 0; t0 < taps; t0 += BP_TAP_CHUNK) {                                                \
                     const int64_t *offsets = job->offsets + t0;                                                      \
                     v##B acc[BP_TAP_CHUNK];                                                                          \
@@ -170,9 +176,7 @@ static int64_t *tap_offsets(const bp_conv_pool_shape *s, int64_t padded_w, int64
                     }                                                                                                \
                     for (int t = 0; t < BP_TAP_CHUNK && t0 + t < taps; t++) {                                        \
                         float *target = slot + (t0 + t) * s->out_channels + cb * B;                                  \
-                        memcpy(&total, target, sizeof total);                                                        \
-                        total += acc[t];                                                                             \
-                        memcpy(target, &total, sizeof total);                                                        \
+                        BP_ADD_TO(target, acc[t]);                                                                   \
                     }                                                                                                \
                 }                                                                                                    \
             }                                                                                                        \
@@ -187,9 +191,9 @@ BP_CONV_POOL_KERNELS(8)
 // dilation 1, 2×2 windows; IC is a constant, so every input sits at a fixed distance from a row
 // pointer.
 #define BP_CONV_POOL_NARROW(B, IC)                                                                                    \
-    /* IC input channels (1: grayscale, 3: RGB), stride and dilation 1, 2×2 windows: the four positions */         \
+    /* IC input channels (1: grayscale, 3: RGB), stride and dilation 1, 2×2 windows: the four positions */           \
     /* of 4 windows in 16 registers, their inputs at fixed distances from two row pointers. */                       \
-    BP_VECTOR static void forward_narrow_range_##B##_##IC(void *context, int64_t begin, int64_t end) {                       \
+    BP_VECTOR static void forward_narrow_range_##B##_##IC(void *context, int64_t begin, int64_t end) {               \
         const conv_pool_job *job = context;                                                                          \
         const bp_conv_pool_shape *s = job->s;                                                                        \
         const int64_t blocks = s->out_channels / B, oc = s->out_channels;                                            \
@@ -197,8 +201,8 @@ BP_CONV_POOL_KERNELS(8)
         for (int64_t item = begin; item < end; item++) {                                                             \
             BP_FORWARD_ITEM(B, IC)                                                                                   \
             for (int64_t pw0 = 0; pw0 < s->pooled_w; pw0 += 4) {                                                     \
-                /* The last group starts further left when fewer than 4 windows remain (recomputed twice). */         \
-                const int64_t first = pw0 + 4 <= s->pooled_w ? pw0 : (s->pooled_w >= 4 ? s->pooled_w - 4 : 0);        \
+                /* The last group starts further left when fewer than 4 windows remain (recomputed twice). */        \
+                const int64_t first = pw0 + 4 <= s->pooled_w ? pw0 : (s->pooled_w >= 4 ? s->pooled_w - 4 : 0);       \
                 const int64_t columns = s->pooled_w - first < 4 ? s->pooled_w - first : 4;                           \
                 v##B acc[16];                                                                                        \
                 for (int k = 0; k < 16; k++) acc[k] = bias;                                                          \
@@ -241,55 +245,51 @@ BP_CONV_POOL_KERNELS(8)
             }                                                                                                        \
         }                                                                                                            \
     }                                                                                                                \
-                                                                                                                      \
-    /* The 3×3, 2×2-window case of backward_range for IC channels: one channel's nine taps at a time in */          \
+                                                                                                                     \
+    /* The 3×3, 2×2-window case of backward_range for IC channels: one channel's nine taps at a time in */           \
     /* registers, each window's 4×4 input patch read at fixed distances from four row pointers. */                   \
-    BP_VECTOR static void backward_narrow3_range_##B##_##IC(void *context, int64_t begin, int64_t end) {                     \
+    BP_VECTOR static void backward_narrow3_range_##B##_##IC(void *context, int64_t begin, int64_t end) {             \
         const conv_pool_job *job = context;                                                                          \
         const bp_conv_pool_shape *s = job->s;                                                                        \
         const int64_t blocks = s->out_channels / B, wp = job->padded_w, hp = job->padded_h;                          \
         const int64_t positions = s->pooled_h * s->pooled_w;                                                         \
         float *slot = job->partials + begin * job->partial_size;                                                     \
-        float *bias_slot = slot + 9 * IC * s->out_channels;                                                               \
+        float *bias_slot = slot + 9 * IC * s->out_channels;                                                          \
         for (int64_t n = begin; n < end; n++) {                                                                      \
-            const float *image = job->padded + n * hp * wp * IC;                                                          \
+            const float *image = job->padded + n * hp * wp * IC;                                                     \
             for (int64_t cb = 0; cb < blocks; cb++) {                                                                \
                 const int64_t base = (n * blocks + cb) * positions;                                                  \
-                v##B db = 0, total;                                                                                  \
+                v##B db = 0;                                                                                         \
                 for (int c = 0; c < IC; c++) {                                                                       \
-                v##B acc[9];                                                                                         \
-                for (int t = 0; t < 9; t++) acc[t] = 0;                                                              \
-                for (int64_t i = 0; i < positions; i++) {                                                            \
-                    const int64_t ph = i / s->pooled_w, pw = i % s->pooled_w;                                        \
-                    v##B g;                                                                                          \
-                    memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                     \
-                    if (c == 0) db += g;                                                                             \
-                    u##B bytes;                                                                                      \
-                    memcpy(&bytes, job->winners + (base + i) * B, sizeof bytes);                                     \
-                    const i##B winner = __builtin_convertvector(bytes, i##B);                                        \
-                    v##B share[4];                                                                                   \
-                    for (int q = 0; q < 4; q++) share[q] = winner == (i##B)(int32_t)q ? g : (v##B)0;                 \
-                    const float *row[4];                                                                             \
-                    row[0] = image + (2 * ph * wp + 2 * pw) * IC + c;                                                \
-                    for (int a = 1; a < 4; a++) row[a] = row[a - 1] + wp * IC;                                       \
-                    for (int kh = 0; kh < 3; kh++)                                                                   \
-                        for (int kw = 0; kw < 3; kw++)                                                               \
-                            acc[kh * 3 + kw] += row[kh][kw * IC] * share[0] + row[kh][(kw + 1) * IC] * share[1] +    \
-                                                row[kh + 1][kw * IC] * share[2] + row[kh + 1][(kw + 1) * IC] * share[3]; \
+                    v##B acc[9];                                                                                     \
+                    for (int t = 0; t < 9; t++) acc[t] = 0;                                                          \
+                    for (int64_t i = 0; i < positions; i++) {                                                        \
+                        const int64_t ph = i / s->pooled_w, pw = i % s->pooled_w;                                    \
+                        v##B g;                                                                                      \
+                        memcpy(&g, job->output_gradient + (base + i) * B, sizeof g);                                 \
+                        if (c == 0) db += g;                                                                         \
+                        u##B bytes;                                                                                  \
+                        memcpy(&bytes, job->winners + (base + i) * B, sizeof bytes);                                 \
+                        const i##B winner = __builtin_convertvector(bytes, i##B);                                    \
+                        v##B share[4];                                                                               \
+                        for (int q = 0; q < 4; q++) share[q] = winner == (i##B)(int32_t)q ? g : (v##B)0;             \
+                        const float *row[4];                                                                         \
+                        row[0] = image + (2 * ph * wp + 2 * pw) * IC + c;                                            \
+                        for (int a = 1; a < 4; a++) row[a] = row[a - 1] + wp * IC;                                   \
+                        for (int kh = 0; kh < 3; kh++)                                                               \
+                            for (int kw = 0; kw < 3; kw++)                                                           \
+                                acc[kh * 3 + kw] += row[kh][kw * IC] * share[0] + row[kh][(kw + 1) * IC] * share[1] + \
+                                                    row[kh + 1][kw * IC] * share[2] + row[kh + 1][(kw + 1) * IC] * share[3]; \
+                    }                                                                                                \
+                    for (int t = 0; t < 9; t++) { /* tap (kh, kw) of channel c is HWIO row t·IC + c */               \
+                        float *target = slot + (t * IC + c) * s->out_channels + cb * B;                              \
+                        BP_ADD_TO(target, acc[t]);                                                                   \
+                    }                                                                                                \
                 }                                                                                                    \
-                for (int t = 0; t < 9; t++) { /* tap (kh, kw) of channel c is HWIO row t·IC + c */                   \
-                    float *target = slot + (t * IC + c) * s->out_channels + cb * B;                                  \
-                    memcpy(&total, target, sizeof total);                                                            \
-                    total += acc[t];                                                                                 \
-                    memcpy(target, &total, sizeof total);                                                            \
-                }                                                                                                    \
-                }                                                                                                    \
-                memcpy(&total, bias_slot + cb * B, sizeof total);                                                    \
-                total += db;                                                                                         \
-                memcpy(bias_slot + cb * B, &total, sizeof total);                                                    \
+                BP_ADD_TO(bias_slot + cb * B, db);                                                                   \
             }                                                                                                        \
         }                                                                                                            \
-        slot[job->partial_size - 1] = (float)(end - begin); /* images summed */                                     \
+        slot[job->partial_size - 1] = (float)(end - begin); /* images summed */                                      \
     }                                                                                                                \
 
 BP_CONV_POOL_NARROW(16, 1)

@@ -209,7 +209,7 @@ extension CPUBackend {
                     kernelNames($0)
                 )
             }
-            + fusedConvolutionPools.withLock { $0.sorted() }.map { ($0, ["bp_conv_maxpool (fused, blocked)"]) }
+            + Set(fusedConvolutionPools.withLock { $0 }.map(\.description)).sorted().map { ($0, ["bp_conv_maxpool (fused, blocked)"]) }
     }
 
     public func kernelNames(_ geometry: ConvolutionGeometry) -> [String] {

@@ -25,7 +25,7 @@ public final class CPUBackend: Backend {
     /// Each convolution shape's layouts and primitives (`convolutionPlan`), by shape.
     let convolutionPlans = Mutex<[ConvolutionGeometry: ConvolutionPlan]>([:])
     /// The convolution-and-pooling pairs run by the fused first-layer kernel so far (for `kernelsInUse`).
-    let fusedConvolutionPools = Mutex<Set<String>>([])
+    let fusedConvolutionPools = Mutex<Set<FusedConvolutionPool>>([])
 
     /// A CPU backend; `blockedLayouts: false` keeps every activation NHWC (for comparison).
     public convenience init(gemmLibrary: GEMMLibrary = .oneDNN, blockedLayouts: Bool = true) {

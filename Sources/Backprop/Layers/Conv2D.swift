@@ -61,27 +61,26 @@ public final class Conv2D: Layer {
             weightInitializer: weightInitializer, kernelRegularizer: kernelRegularizer)
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, activation: activation) }
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        checkInput(input)
+        if activation == .relu {
+            return input.conv2DReLU(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation)
+        }
+        return activation(input.conv2D(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation))
+    }
 
     /// The layer without its activation, followed by `pool`, as one op (`Sequential` moves a ReLU
     /// past the pooling this way).
     func pooled(_ input: Tensor, by pool: MaxPool2D) -> Tensor {
-        precondition(
-            input.rank == 4 && input.shape[3] == inputChannels,
-            "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
+        checkInput(input)
         return input.conv2DMaxPool(
             weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation, poolSize: pool.size,
             poolStrides: pool.strides, poolPadding: pool.padding)
     }
 
-    /// Applies the layer with another activation.
-    func callAsFunction(_ input: Tensor, activation: ActivationFunction) -> Tensor {
+    private func checkInput(_ input: Tensor) {
         precondition(
             input.rank == 4 && input.shape[3] == inputChannels,
             "Conv2D(\(inputChannels) → \(outputChannels)): input of shape \(input.shape) is not [N, H, W, \(inputChannels)]")
-        if activation == .relu {
-            return input.conv2DReLU(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation)
-        }
-        return activation(input.conv2D(weight.value, bias: bias?.value, strides: strides, padding: padding, dilation: dilation))
     }
 }
